@@ -1,0 +1,1 @@
+//! Statistical division codes, grid codes and data scopes.

@@ -1,0 +1,1 @@
+//! Conversions between WGS-84, GCJ-02 and BD-09.

@@ -1,0 +1,1 @@
+//! Generated grid polygons for the demo's real villages.
