@@ -1,1 +1,112 @@
-//! placeholder
+//! Fengqiao's use cases: accounts and access, the organisation and its map, residents' personal data, the audit trail.
+//!
+//! Each public method is one use case: it checks the actor's permission and scope, validates input, and
+//! calls one store write that commits the change with its audit records. Nothing here knows of HTTP.
+
+pub mod access;
+pub mod audit;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod import;
+pub mod org;
+pub mod passwords;
+pub mod personal;
+pub mod residents;
+pub mod users;
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+pub use error::{AppError, AppResult};
+use fengqiao_geo::index::GridIndex;
+use fengqiao_store::Store;
+
+/// Settings the use cases need, with production defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How far outside the grids' extent a point is still placed (as "outside all grids"), in metres.
+    pub area_margin_m: f64,
+    /// Failed logins per username within the window before it is locked.
+    pub max_failures_per_user: i64,
+    /// Failed logins per source address within the window before it is locked.
+    pub max_failures_per_source: i64,
+    pub throttle_window: chrono::Duration,
+    /// A session ends after this long without a request.
+    pub session_idle: chrono::Duration,
+    /// Where the audit chain's head is written outside the database.
+    pub checkpoint_path: Option<PathBuf>,
+    /// How many password hashes may run at once (argon2 is slow by design; the rest of the server keeps a core).
+    pub password_hash_slots: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            area_margin_m: 20_000.0,
+            max_failures_per_user: 5,
+            max_failures_per_source: 30,
+            throttle_window: chrono::Duration::minutes(15),
+            session_idle: chrono::Duration::hours(8),
+            checkpoint_path: None,
+            password_hash_slots: 1,
+        }
+    }
+}
+
+/// The application: the store, the clock, the keys and the in-memory grid index.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub clock: Arc<dyn clock::Clock>,
+    pub keys: Arc<personal::PersonalDataKeys>,
+    pub settings: Arc<Settings>,
+    pub passwords: passwords::PasswordHashing,
+    grids: Arc<RwLock<Arc<GridIndex>>>,
+}
+
+impl App {
+    /// Builds the application over a migrated store and loads the grid index.
+    pub async fn new(
+        store: Store,
+        clock: Arc<dyn clock::Clock>,
+        keys: personal::PersonalDataKeys,
+        settings: Settings,
+    ) -> AppResult<App> {
+        let passwords = passwords::PasswordHashing::new(settings.password_hash_slots);
+        let app = App {
+            store,
+            clock,
+            keys: Arc::new(keys),
+            settings: Arc::new(settings),
+            passwords,
+            grids: Arc::new(RwLock::new(Arc::new(GridIndex::empty()))),
+        };
+        app.reload_grid_index().await?;
+        Ok(app)
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// The current grid index (cheap: an `Arc`).
+    pub fn grid_index(&self) -> Arc<GridIndex> {
+        match self.grids.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Rebuilds the point-to-grid index from the database.
+    pub async fn reload_grid_index(&self) -> AppResult<usize> {
+        let grids = self.store.all_grids().await?;
+        let index = org::build_index(&grids, self.settings.area_margin_m)?;
+        let count = index.len();
+        match self.grids.write() {
+            Ok(mut guard) => *guard = Arc::new(index),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(index),
+        }
+        Ok(count)
+    }
+}

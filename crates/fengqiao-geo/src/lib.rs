@@ -4,4 +4,8 @@
 
 pub mod coords;
 pub mod demo_layout;
+pub mod geojson_grids;
 pub mod index;
+
+/// The `geo` crate this crate's types come from, so callers build shapes with the same version.
+pub use geo;

@@ -1,1 +1,177 @@
-//! placeholder
+//! Fengqiao's storage: one narrow interface, two real backends (SQLite embedded, PostgreSQL for production).
+//!
+//! Each write method is one whole use case — its rows and its audit records — committed all or nothing.
+//! Queries that read scoped data take a [`Visibility`] and never return rows outside it.
+
+mod common;
+mod records;
+
+pub use records::*;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Errors from the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique key already exists (`what` names it).
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// A referenced row does not exist (`what` names it).
+    #[error("missing reference: {0}")]
+    MissingReference(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("bad database URL: {0}")]
+    BadUrl(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which backend a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The store: a handle to one database, cheap to clone.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+/// The SQLite backend.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+/// The PostgreSQL backend.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl Store {
+    /// Opens the database named by `url` (`sqlite:…` or `postgres://…`), creating a SQLite file if needed.
+    /// Does not migrate; call [`Store::migrate`].
+    pub async fn connect(url: &str) -> StoreResult<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options =
+                PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Ok(Store::Postgres(PgStore { pool }))
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::BadUrl(e.to_string()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .min_connections(1)
+                .connect_with(options)
+                .await?;
+            Ok(Store::Sqlite(SqliteStore { pool }))
+        } else {
+            Err(StoreError::BadUrl(
+                "expected sqlite:PATH or postgres://…".into(),
+            ))
+        }
+    }
+
+    /// The URL of the SQLite database file in a data directory.
+    pub fn sqlite_url_in(data_dir: &Path) -> String {
+        format!("sqlite://{}", data_dir.join("fengqiao.db").display())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs the backend's migrations up to the newest.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match self {
+            Store::Sqlite(s) => sqlx::migrate!("./migrations/sqlite").run(&s.pool).await?,
+            Store::Postgres(s) => sqlx::migrate!("./migrations/postgres").run(&s.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Answers when the database answers a trivial query.
+    pub async fn ping(&self) -> StoreResult<()> {
+        match self {
+            Store::Sqlite(s) => {
+                sqlx::query("SELECT 1").execute(&s.pool).await?;
+            }
+            Store::Postgres(s) => {
+                sqlx::query("SELECT 1").execute(&s.pool).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A consistent online copy of a SQLite database (`VACUUM INTO`); PostgreSQL is backed up with its own tools.
+    pub async fn backup_to(&self, target: &Path) -> StoreResult<()> {
+        match self {
+            Store::Sqlite(s) => {
+                sqlx::query("VACUUM INTO $1")
+                    .bind(target.display().to_string())
+                    .execute(&s.pool)
+                    .await?;
+                Ok(())
+            }
+            Store::Postgres(_) => Err(StoreError::BadUrl(
+                "PostgreSQL: use pg_dump or pg_basebackup".into(),
+            )),
+        }
+    }
+
+    /// Direct access for tests that must act as an attacker with database access.
+    pub async fn execute_raw(&self, sql: &str) -> StoreResult<u64> {
+        Ok(match self {
+            Store::Sqlite(s) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&s.pool)
+                .await?
+                .rows_affected(),
+            Store::Postgres(s) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&s.pool)
+                .await?
+                .rows_affected(),
+        })
+    }
+}
+
+/// Maps unique and foreign-key violations to their store errors.
+pub(crate) fn classify(error: sqlx::Error, what: &str) -> StoreError {
+    if let sqlx::Error::Database(db) = &error {
+        if db.is_unique_violation() {
+            return StoreError::Conflict(what.to_string());
+        }
+        if db.is_foreign_key_violation() {
+            return StoreError::MissingReference(what.to_string());
+        }
+    }
+    StoreError::Database(error)
+}

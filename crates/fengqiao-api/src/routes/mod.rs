@@ -1,0 +1,8 @@
+//! The API's routes, one module per area.
+
+pub mod audit;
+pub mod auth;
+pub mod ops;
+pub mod org;
+pub mod residents;
+pub mod users;
