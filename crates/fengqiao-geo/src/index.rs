@@ -3,20 +3,27 @@
 //! [`GridIndex::locate`] answers "which grid is this point in?" following DESIGN.md ("Codes and scopes"): a point
 //! inside a dedicated grid belongs to it and the basic grid around it is recorded too; a point in no grid but
 //! inside the deployment's area (the grids' extent plus a margin) is left for the dispatcher; a point far outside
-//! is refused. Points on a boundary count as inside.
+//! is refused. Points on a boundary count as inside. Where grids of one kind overlap, the smallest (by area in
+//! square degrees) wins, then the smallest code.
 //!
 //! # How a lookup works
 //!
-//! The grids' extent is cut into a uniform lattice of cells (a few per polygon). For every cell the index keeps
-//! the polygons that can contain a point of the cell, in priority order, each marked either *whole* (no edge of
-//! the polygon touches the cell, and the cell lies inside it: no test needed) or *partial* (an exact test is
-//! needed). The exact test is a crossing-number test over the polygon's edges, which are stored flat and bucketed
-//! into horizontal slabs so that only the few edges crossing the point's slab are visited; the orientation
-//! predicate is the robust one geo uses, so answers agree with `geo::Intersects` even for points on a boundary.
+//! The grids' extent is cut into a uniform lattice of cells. Each cell keeps one contiguous *run* listing, in
+//! priority order (dedicated grids first, then smaller area, then code), the polygons that may contain a point of
+//! the cell. A polygon is either *whole* in the cell (no edge reaches the cell and the cell lies inside: no test
+//! needed) or *partial*; a partial polygon comes with a copy of just those of its edges that a horizontal ray from
+//! a point of the cell can meet: the edges crossing the cell's row, on the east side of the cell, or on the west
+//! side (stored mirrored) when fewer lie there. A lookup reads one cell bound, one run (contiguous memory, so
+//! cache misses stay few) and runs a crossing-number test over a handful of edges. The orientation predicate is
+//! the robust one geo uses, so answers agree with `geo::Intersects`, points on a boundary included.
+//!
+//! Every filter above is decided with the lattice's own `floor` arithmetic, which is monotone, so no edge that
+//! matters to a point can be left out by rounding.
 //!
 //! Polygons are expected to be valid (holes inside their exterior, not overlapping each other); for an invalid
 //! polygon the even-odd rule applies within it. The parts of a multipolygon are tested separately, so overlapping
-//! parts are fine.
+//! parts are fine. Memory grows with the number of cells a boundary crosses times the edges in those cells' rows
+//! on their shorter side: a few hundred bytes per grid for village-sized grids.
 
 use geo::kernels::{Orientation, RobustKernel};
 use geo::{Area, Coord, Kernel, MultiPolygon, Polygon, Rect};
@@ -27,14 +34,36 @@ use crate::coords::LngLat;
 const METRES_PER_DEGREE: f64 = 111_195.08;
 /// Target number of lattice cells per indexed polygon.
 const CELLS_PER_PART: usize = 16;
-/// Upper bound on the number of lattice cells, whatever the number of polygons.
+/// Target number of lattice cells per two polygon edges, so that polygons with long boundaries get finer cells.
+const EDGES_PER_CELL: usize = 2;
+/// Upper bound on the number of lattice cells, whatever the input.
 const MAX_CELLS: usize = 1 << 22;
-/// Roughly how many edges of a polygon share one slab.
-const EDGES_PER_SLAB: usize = 2;
-/// Upper bound on the slabs of one polygon.
-const MAX_SLABS: usize = 1 << 12;
-/// The low bit of a cell entry: set when the cell lies wholly inside the polygon.
-const WHOLE_CELL: u32 = 1;
+/// Run header flag: the cell lies wholly inside the polygon.
+const FLAG_WHOLE: u32 = 1;
+/// Run header flag: the polygon belongs to a dedicated grid.
+const FLAG_DEDICATED: u32 = 2;
+/// Run header bits: which way the ray goes. The edges are stored transformed so that the ray, cast east in the
+/// transformed plane, goes this way in the real one (a reflection or a rotation: parity and touching survive).
+const RAY_MASK: u32 = 12;
+/// The ray goes east: `(x, y)` as it is.
+const RAY_EAST: u32 = 0;
+/// The ray goes west: `(x, y) -> (-x, y)`.
+const RAY_WEST: u32 = 4;
+/// The ray goes north: `(x, y) -> (y, x)`.
+const RAY_NORTH: u32 = 8;
+/// The ray goes south: `(x, y) -> (-y, x)`.
+const RAY_SOUTH: u32 = 12;
+
+/// `(x, y)` in the plane where a ray cast east goes the way `ray` says.
+#[inline]
+fn ray_plane(ray: u32, x: f64, y: f64) -> (f64, f64) {
+    match ray {
+        RAY_WEST => (-x, y),
+        RAY_NORTH => (y, x),
+        RAY_SOUTH => (-y, x),
+        _ => (x, y),
+    }
+}
 
 /// What a grid is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -113,38 +142,27 @@ impl PlacementRef<'_> {
     }
 }
 
-/// A grid as the index keeps it.
+/// A grid as the index keeps it: its code is `GridIndex::codes[code]`.
 #[derive(Debug, Clone)]
 struct GridMeta {
-    code: String,
+    code: std::ops::Range<usize>,
     kind: GridKind,
 }
 
-/// One polygon of a grid's multipolygon: what a lookup needs to test it, in half a cache line.
-///
-/// There is no bounding-box test: the cell lattice already narrows candidates down, and the slab of a point
-/// outside the polygon's latitude range is clamped to the first or last one, whose edges then all miss it.
-#[derive(Debug, Clone, Copy)]
-struct Part {
-    /// The polygon's southernmost latitude, where slab 0 starts.
-    min_y: f64,
-    /// Slabs per degree of latitude: the slab of `y` is `floor((y - min_y) * slab_scale)`, clamped.
-    slab_scale: f64,
-    /// Where this part's slab boundaries start in `GridIndex::slab_starts` (`slab_count + 1` entries).
-    slab_base: u32,
-    slab_count: u32,
+/// One polygon of a grid, while the index is being built.
+struct BuildPart {
     /// Index into `GridIndex::grids`.
     grid: u32,
-    /// Whether the grid is dedicated (copied here to spare a lookup in `grids`).
     dedicated: bool,
+    /// `[min_x, min_y, max_x, max_y]`.
+    bbox: [f64; 4],
+    /// Every edge `[ax, ay, bx, by]` of every ring.
+    edges: Vec<[f64; 4]>,
 }
 
-/// A part's bounding box `[min_x, min_y, max_x, max_y]`, needed only while building.
-type PartBox = [f64; 4];
-
-/// A uniform lattice of cells over the grids' extent, each listing candidate parts (compressed rows).
-#[derive(Debug, Clone, Default)]
-struct Cells {
+/// A uniform lattice of cells over the grids' extent.
+#[derive(Debug, Clone, Copy, Default)]
+struct Lattice {
     origin_x: f64,
     origin_y: f64,
     /// Cells per degree; zero when the extent has no width (or height).
@@ -154,20 +172,44 @@ struct Cells {
     cell_h: f64,
     nx: usize,
     ny: usize,
-    /// `starts[c]..starts[c + 1]` are cell `c`'s entries.
-    starts: Vec<u32>,
-    /// `part_index << 1 | WHOLE_CELL?`, sorted so that parts come in priority order.
-    entries: Vec<u32>,
 }
 
-impl Cells {
+impl Lattice {
+    /// A lattice of about `target` square-ish cells over `extent`.
+    fn over(extent: Rect<f64>, target: usize) -> Self {
+        let (w, h) = (extent.width(), extent.height());
+        let target = target.clamp(1, MAX_CELLS);
+        let (nx, ny) = if w > 0.0 && h > 0.0 {
+            let side = (w * h / target as f64).sqrt();
+            let nx = ((w / side).ceil() as usize).clamp(1, target);
+            let ny = ((h / side).ceil() as usize).clamp(1, (target / nx).max(1));
+            (nx, ny)
+        } else if w > 0.0 {
+            (target, 1)
+        } else if h > 0.0 {
+            (1, target)
+        } else {
+            (1, 1)
+        };
+        Self {
+            origin_x: extent.min().x,
+            origin_y: extent.min().y,
+            scale_x: if w > 0.0 { nx as f64 / w } else { 0.0 },
+            scale_y: if h > 0.0 { ny as f64 / h } else { 0.0 },
+            cell_w: w / nx as f64,
+            cell_h: h / ny as f64,
+            nx,
+            ny,
+        }
+    }
+
     /// The column of `x`; monotone in `x`, so a point between two others is never outside their columns.
     #[inline]
     fn col(&self, x: f64) -> usize {
         lattice_index((x - self.origin_x) * self.scale_x, self.nx)
     }
 
-    /// The row of `y`; monotone like [`Cells::col`].
+    /// The row of `y`; monotone like [`Lattice::col`].
     #[inline]
     fn row(&self, y: f64) -> usize {
         lattice_index((y - self.origin_y) * self.scale_y, self.ny)
@@ -186,16 +228,17 @@ fn lattice_index(t: f64, n: usize) -> usize {
 pub struct GridIndex {
     /// Grids in priority order: dedicated before basic, then smaller area first, then by code.
     grids: Vec<GridMeta>,
-    /// Polygons in the same order as their grids.
-    parts: Vec<Part>,
-    /// Per part, `slab_count + 1` offsets into `slab_edges`.
-    slab_starts: Vec<u32>,
-    /// The edges crossing each slab, part after part and slab after slab (an edge crossing several slabs is
-    /// listed in each), as the index in `vertices` of the edge's first end; the other end is the next vertex.
-    slab_edges: Vec<u32>,
-    /// Every ring's coordinates `[x, y]`, closed (last = first), ring after ring.
-    vertices: Vec<[f64; 2]>,
-    cells: Cells,
+    /// All grids' codes, one after another (one short allocation instead of one per grid).
+    codes: String,
+    /// How many polygons were indexed.
+    polygons: usize,
+    lattice: Lattice,
+    /// Cell `c`'s run is `runs[starts[c]..starts[c + 1]]`.
+    starts: Vec<usize>,
+    /// The cells' runs, one after another. In a run, each candidate polygon has a header slot
+    /// `[grid index, edge count, flags, 0]` (small integers held exactly as `f64`) followed by its edges
+    /// `[ax, ay, bx, by]` for this cell, transformed for the ray's direction (see [`ray_plane`]).
+    runs: Vec<[f64; 4]>,
     extent: Option<Rect<f64>>,
     deployment_area: Option<Rect<f64>>,
 }
@@ -204,11 +247,9 @@ impl std::fmt::Debug for GridIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GridIndex")
             .field("grids", &self.grids.len())
-            .field("polygons", &self.parts.len())
-            .field("vertices", &self.vertices.len())
-            .field("slab_edges", &self.slab_edges.len())
-            .field("cell_entries", &self.cells.entries.len())
-            .field("cells", &(self.cells.nx, self.cells.ny))
+            .field("polygons", &self.polygons)
+            .field("cells", &(self.lattice.nx, self.lattice.ny))
+            .field("run_stats", &self.run_stats())
             .field("extent", &self.extent)
             .field("deployment_area", &self.deployment_area)
             .finish()
@@ -225,6 +266,23 @@ fn priority_order(area_a: f64, a: &GridShape, area_b: f64, b: &GridShape) -> std
         .cmp(&rank(b.kind))
         .then(area_a.total_cmp(&area_b))
         .then_with(|| a.code.cmp(&b.code))
+}
+
+/// Counts over an index's runs (see [`GridIndex::run_stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct RunStats {
+    whole: usize,
+    partial: usize,
+    edges: usize,
+}
+
+/// One candidate polygon of one cell, before the runs are laid out.
+struct Piece {
+    cell: usize,
+    part: usize,
+    flags: u32,
+    /// Range in the scratch edge list.
+    edges: std::ops::Range<usize>,
 }
 
 impl GridIndex {
@@ -256,24 +314,27 @@ impl GridIndex {
         keyed.sort_by(|(area_a, a), (area_b, b)| priority_order(*area_a, a, *area_b, b));
 
         let mut index = Self::default();
-        let mut boxes: Vec<PartBox> = Vec::new();
+        let mut parts: Vec<BuildPart> = Vec::new();
         for (grid_no, (_, grid)) in keyed.into_iter().enumerate() {
             let Ok(grid_id) = u32::try_from(grid_no) else {
                 break;
             };
-            for polygon in &grid.shape {
-                if let Some(b) = index.add_part(polygon, grid_id, grid.kind == GridKind::Dedicated)
-                {
-                    boxes.push(b);
-                }
-            }
+            let dedicated = grid.kind == GridKind::Dedicated;
+            parts.extend(
+                grid.shape
+                    .iter()
+                    .filter_map(|polygon| build_part(polygon, grid_id, dedicated)),
+            );
+            let start = index.codes.len();
+            index.codes.push_str(&grid.code);
             index.grids.push(GridMeta {
-                code: grid.code,
+                code: start..index.codes.len(),
                 kind: grid.kind,
             });
         }
-
-        index.extent = boxes.iter().fold(None, |acc: Option<Rect<f64>>, b| {
+        index.polygons = parts.len();
+        index.extent = parts.iter().fold(None, |acc: Option<Rect<f64>>, p| {
+            let b = p.bbox;
             let (lo, hi) = match acc {
                 None => ((b[0], b[1]), (b[2], b[3])),
                 Some(r) => (
@@ -284,135 +345,21 @@ impl GridIndex {
             Some(Rect::new(lo, hi))
         });
         index.deployment_area = index.extent.map(|e| widen_by_metres(e, margin_m));
-        index.build_cells(&boxes, cells_per_part);
+        if let Some(extent) = index.extent {
+            let edges: usize = parts.iter().map(|p| p.edges.len()).sum();
+            let target = parts
+                .len()
+                .saturating_mul(cells_per_part.max(1))
+                .max(edges / EDGES_PER_CELL);
+            index.lattice = Lattice::over(extent, target);
+            index.lay_out_runs(extent, &parts);
+        }
         index
     }
 
-    /// Indexes one polygon of a grid and returns its bounding box; skips it (returning `None`) when it has no
-    /// usable exterior or a non-finite coordinate.
-    fn add_part(&mut self, polygon: &Polygon<f64>, grid: u32, dedicated: bool) -> Option<PartBox> {
-        let rings = || std::iter::once(polygon.exterior()).chain(polygon.interiors());
-        if polygon.exterior().0.is_empty()
-            || rings().any(|r| r.0.iter().any(|c| !c.x.is_finite() || !c.y.is_finite()))
-        {
-            return None;
-        }
-        let first_vertex = self.vertices.len();
-        let slab_base = u32::try_from(self.slab_starts.len()).ok()?;
-        // Every ring closed, one after another; `edges` lists each edge's first vertex.
-        let mut edges: Vec<usize> = Vec::new();
-        for ring in rings() {
-            let Some(&first) = ring.0.first() else {
-                continue;
-            };
-            let start = self.vertices.len();
-            self.vertices.extend(ring.0.iter().map(|c| [c.x, c.y]));
-            if ring.0.len() == 1 || ring.0.last() != Some(&first) {
-                // Close the ring; a single coordinate becomes a zero-length edge, so that the point itself
-                // still counts as being on the boundary.
-                self.vertices.push([first.x, first.y]);
-            }
-            edges.extend(start..self.vertices.len() - 1);
-        }
-        let part_vertices = &self.vertices[first_vertex..];
-        let (mut min_x, mut min_y) = (f64::INFINITY, f64::INFINITY);
-        let (mut max_x, mut max_y) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-        for &[x, y] in part_vertices {
-            min_x = min_x.min(x);
-            min_y = min_y.min(y);
-            max_x = max_x.max(x);
-            max_y = max_y.max(y);
-        }
-
-        let height = max_y - min_y;
-        let slab_count = if height > 0.0 {
-            (edges.len() / EDGES_PER_SLAB).clamp(1, MAX_SLABS)
-        } else {
-            1
-        };
-        let slab_scale = if height > 0.0 {
-            slab_count as f64 / height
-        } else {
-            0.0
-        };
-        let vertices = &self.vertices;
-        let slab_range = |e: usize| {
-            let (ay, by) = (vertices[e][1], vertices[e + 1][1]);
-            let slab_of = |y: f64| lattice_index((y - min_y) * slab_scale, slab_count);
-            slab_of(ay.min(by))..=slab_of(ay.max(by))
-        };
-
-        // Counting sort of edges into slabs; an edge goes into every slab its latitude range reaches.
-        let mut counts = vec![0usize; slab_count + 1];
-        for &e in &edges {
-            for s in slab_range(e) {
-                counts[s + 1] += 1;
-            }
-        }
-        for s in 1..=slab_count {
-            counts[s] += counts[s - 1];
-        }
-        let first_edge = self.slab_edges.len();
-        let total = counts[slab_count];
-        u32::try_from(first_edge.checked_add(total)?).ok()?;
-        u32::try_from(self.vertices.len()).ok()?;
-        let mut fill = counts.clone();
-        let mut bucketed = vec![0u32; total];
-        for &e in &edges {
-            for s in slab_range(e) {
-                bucketed[fill[s]] = e as u32;
-                fill[s] += 1;
-            }
-        }
-        self.slab_starts
-            .extend(counts.iter().map(|c| (first_edge + *c) as u32));
-        self.slab_edges.extend_from_slice(&bucketed);
-        self.parts.push(Part {
-            min_y,
-            slab_scale,
-            slab_base,
-            slab_count: slab_count as u32,
-            grid,
-            dedicated,
-        });
-        Some([min_x, min_y, max_x, max_y])
-    }
-
-    /// Builds the cell lattice over the extent and lists each cell's candidate parts.
-    fn build_cells(&mut self, boxes: &[PartBox], cells_per_part: usize) {
-        let Some(extent) = self.extent else {
-            return;
-        };
-        let (w, h) = (extent.width(), extent.height());
-        let target = self
-            .parts
-            .len()
-            .saturating_mul(cells_per_part.max(1))
-            .clamp(1, MAX_CELLS);
-        let (nx, ny) = if w > 0.0 && h > 0.0 {
-            let side = (w * h / target as f64).sqrt();
-            let nx = ((w / side).ceil() as usize).clamp(1, target);
-            let ny = ((h / side).ceil() as usize).clamp(1, (target / nx).max(1));
-            (nx, ny)
-        } else if w > 0.0 {
-            (target, 1)
-        } else if h > 0.0 {
-            (1, target)
-        } else {
-            (1, 1)
-        };
-        let cells = Cells {
-            origin_x: extent.min().x,
-            origin_y: extent.min().y,
-            scale_x: if w > 0.0 { nx as f64 / w } else { 0.0 },
-            scale_y: if h > 0.0 { ny as f64 / h } else { 0.0 },
-            cell_w: w / nx as f64,
-            cell_h: h / ny as f64,
-            nx,
-            ny,
-            starts: Vec::new(),
-            entries: Vec::new(),
-        };
+    /// Lists every cell's candidate polygons with their edges for the cell, and lays the runs out.
+    fn lay_out_runs(&mut self, extent: Rect<f64>, parts: &[BuildPart]) {
+        let lattice = self.lattice;
         // Widening that covers rounding in the lattice arithmetic (absolute error of a few ulps of the
         // coordinates) with a wide safety factor; it only ever makes a cell "partial" that could be "whole".
         let magnitude = [
@@ -423,139 +370,152 @@ impl GridIndex {
         ]
         .iter()
         .fold(1.0f64, |m, v| m.max(v.abs()));
-        let eps = 64.0 * f64::EPSILON * magnitude + 1e-9 * cells.cell_w.max(cells.cell_h);
+        let eps = 64.0 * f64::EPSILON * magnitude + 1e-9 * lattice.cell_w.max(lattice.cell_h);
 
-        let mut pairs: Vec<u64> = Vec::new();
+        let mut pieces: Vec<Piece> = Vec::new();
+        let mut scratch: Vec<[f64; 4]> = Vec::new();
         let mut touched: Vec<bool> = Vec::new();
-        for (part_no, (part, b)) in self.parts.iter().zip(boxes).enumerate() {
-            let (c0, c1) = (cells.col(b[0]), cells.col(b[2]));
-            let (r0, r1) = (cells.row(b[1]), cells.row(b[3]));
+        let mut row_edges: Vec<Vec<usize>> = Vec::new();
+        let mut col_edges: Vec<Vec<usize>> = Vec::new();
+        for (part_no, part) in parts.iter().enumerate() {
+            let [min_x, min_y, max_x, max_y] = part.bbox;
+            let (c0, c1) = (lattice.col(min_x), lattice.col(max_x));
+            let (r0, r1) = (lattice.row(min_y), lattice.row(max_y));
             let span = c1 - c0 + 1;
             touched.clear();
             touched.resize(span * (r1 - r0 + 1), false);
-            for e in self.part_edges_unique(part) {
-                mark_edge_cells(&cells, e, eps, (c0, c1, r0, r1), &mut touched);
+            row_edges.iter_mut().for_each(Vec::clear);
+            row_edges.resize_with(r1 - r0 + 1, Vec::new);
+            col_edges.iter_mut().for_each(Vec::clear);
+            col_edges.resize_with(span, Vec::new);
+            for (e_no, &e) in part.edges.iter().enumerate() {
+                mark_edge_cells(&lattice, e, eps, (c0, c1, r0, r1), &mut touched);
+                // The rows (columns) whose points can share the edge's latitude (longitude); exact, as `row`
+                // and `col` are monotone.
+                let (er0, er1) = (lattice.row(e[1].min(e[3])), lattice.row(e[1].max(e[3])));
+                for list in &mut row_edges[er0 - r0..=er1 - r0] {
+                    list.push(e_no);
+                }
+                let (ec0, ec1) = (lattice.col(e[0].min(e[2])), lattice.col(e[0].max(e[2])));
+                for list in &mut col_edges[ec0 - c0..=ec1 - c0] {
+                    list.push(e_no);
+                }
             }
-            let entry_base = (part_no as u32) << 1;
+            let base_flags = if part.dedicated { FLAG_DEDICATED } else { 0 };
             for r in r0..=r1 {
                 for c in c0..=c1 {
-                    let cell_no = (r * cells.nx + c) as u64;
-                    if touched[(r - r0) * span + c - c0] {
-                        pairs.push(cell_no << 32 | u64::from(entry_base));
-                        continue;
+                    let cell = r * lattice.nx + c;
+                    if !touched[(r - r0) * span + c - c0] {
+                        // No edge reaches this cell: it is wholly inside or wholly outside; its centre decides.
+                        let cx = lattice.origin_x + (c as f64 + 0.5) * lattice.cell_w;
+                        let cy = lattice.origin_y + (r as f64 + 0.5) * lattice.cell_h;
+                        if lattice.col(cx) == c && lattice.row(cy) == r {
+                            if edges_contain(&part.edges, cx, cy) {
+                                pieces.push(Piece {
+                                    cell,
+                                    part: part_no,
+                                    flags: base_flags | FLAG_WHOLE,
+                                    edges: 0..0,
+                                });
+                            }
+                            continue;
+                        }
                     }
-                    // No edge reaches this cell: it is wholly inside or wholly outside; its centre decides.
-                    let cx = cells.origin_x + (c as f64 + 0.5) * cells.cell_w;
-                    let cy = cells.origin_y + (r as f64 + 0.5) * cells.cell_h;
-                    if cells.col(cx) != c || cells.row(cy) != r {
-                        pairs.push(cell_no << 32 | u64::from(entry_base));
-                    } else if self.part_contains(part, cx, cy) {
-                        pairs.push(cell_no << 32 | u64::from(entry_base | WHOLE_CELL));
-                    }
+                    // A ray east from a point of this cell can only meet edges of its row whose east end is
+                    // not west of the cell; likewise west, and north or south along its column. Take the
+                    // direction with the fewest.
+                    let e = &part.edges;
+                    let (row, col) = (&row_edges[r - r0], &col_edges[c - c0]);
+                    let keep = |ray: u32, i: usize| match ray {
+                        RAY_EAST => lattice.col(e[i][0].max(e[i][2])) >= c,
+                        RAY_WEST => lattice.col(e[i][0].min(e[i][2])) <= c,
+                        RAY_NORTH => lattice.row(e[i][1].max(e[i][3])) >= r,
+                        _ => lattice.row(e[i][1].min(e[i][3])) <= r,
+                    };
+                    let candidates = |ray: u32| {
+                        if ray == RAY_EAST || ray == RAY_WEST {
+                            row
+                        } else {
+                            col
+                        }
+                    };
+                    let count =
+                        |ray: u32| candidates(ray).iter().filter(|&&i| keep(ray, i)).count();
+                    let ray = [RAY_WEST, RAY_NORTH, RAY_SOUTH]
+                        .into_iter()
+                        .fold((RAY_EAST, count(RAY_EAST)), |best, ray| {
+                            let n = count(ray);
+                            if n < best.1 { (ray, n) } else { best }
+                        })
+                        .0;
+                    let start = scratch.len();
+                    scratch.extend(candidates(ray).iter().filter(|&&i| keep(ray, i)).map(|&i| {
+                        let [ax, ay, bx, by] = e[i];
+                        let ((tax, tay), (tbx, tby)) =
+                            (ray_plane(ray, ax, ay), ray_plane(ray, bx, by));
+                        [tax, tay, tbx, tby]
+                    }));
+                    let flags = base_flags | ray;
+                    pieces.push(Piece {
+                        cell,
+                        part: part_no,
+                        flags,
+                        edges: start..scratch.len(),
+                    });
                 }
             }
         }
-        pairs.sort_unstable();
-        let mut starts = Vec::with_capacity(nx * ny + 1);
-        let mut entries = Vec::with_capacity(pairs.len());
-        let mut next = 0usize;
-        for cell_no in 0..nx * ny {
-            starts.push(entries.len() as u32);
-            while next < pairs.len() && (pairs[next] >> 32) as usize == cell_no {
-                entries.push(pairs[next] as u32);
-                next += 1;
+
+        pieces.sort_unstable_by_key(|p| (p.cell, p.part));
+        let cell_count = lattice.nx * lattice.ny;
+        let mut starts = Vec::with_capacity(cell_count + 1);
+        let mut runs: Vec<[f64; 4]> = Vec::with_capacity(pieces.len() + scratch.len());
+        let mut next = pieces.iter().peekable();
+        for cell in 0..cell_count {
+            starts.push(runs.len());
+            while let Some(piece) = next.next_if(|p| p.cell == cell) {
+                let edges = &scratch[piece.edges.clone()];
+                runs.push([
+                    f64::from(parts[piece.part].grid),
+                    edges.len() as f64,
+                    f64::from(piece.flags),
+                    0.0,
+                ]);
+                runs.extend_from_slice(edges);
             }
         }
-        starts.push(entries.len() as u32);
-        self.cells = Cells {
-            starts,
-            entries,
-            ..cells
-        };
-    }
-
-    /// Every edge `[ax, ay, bx, by]` of a part once (an edge is listed in each slab it crosses; this takes it
-    /// from the first).
-    fn part_edges_unique<'a>(&'a self, part: &'a Part) -> impl Iterator<Item = [f64; 4]> + 'a {
-        let base = part.slab_base as usize;
-        let count = part.slab_count as usize;
-        (0..count).flat_map(move |s| {
-            let (lo, hi) = (
-                self.slab_starts[base + s] as usize,
-                self.slab_starts[base + s + 1] as usize,
-            );
-            self.slab_edges[lo..hi].iter().filter_map(move |&e| {
-                let ([ax, ay], [bx, by]) =
-                    (self.vertices[e as usize], self.vertices[e as usize + 1]);
-                let first = lattice_index((ay.min(by) - part.min_y) * part.slab_scale, count);
-                (first == s).then_some([ax, ay, bx, by])
-            })
-        })
-    }
-
-    /// Whether the point lies inside the part or on its boundary.
-    #[inline]
-    fn part_contains(&self, part: &Part, x: f64, y: f64) -> bool {
-        let slab = lattice_index((y - part.min_y) * part.slab_scale, part.slab_count as usize);
-        let at = part.slab_base as usize + slab;
-        let (lo, hi) = (
-            self.slab_starts[at] as usize,
-            self.slab_starts[at + 1] as usize,
-        );
-        let mut inside = false;
-        for &e in &self.slab_edges[lo..hi] {
-            let ([ax, ay], [bx, by]) = (self.vertices[e as usize], self.vertices[e as usize + 1]);
-            // Edges wholly above, below or left of the point neither touch it nor cross the ray to its right.
-            if (ay > y && by > y) || (ay < y && by < y) || (ax < x && bx < x) {
-                continue;
-            }
-            if ay == by {
-                // Horizontal edge on the point's line (the ray never crosses one): the point is on it if
-                // it lies between the ends (the right end is known to be at or right of the point).
-                if x >= ax.min(bx) {
-                    return true;
-                }
-                continue;
-            }
-            let crosses = (ay > y) != (by > y);
-            if ax > x && bx > x {
-                // Wholly right of the point: it cannot touch it, and it crosses the ray when it straddles the line.
-                inside ^= crosses;
-                continue;
-            }
-            let o = RobustKernel::orient2d(
-                Coord { x: ax, y: ay },
-                Coord { x: bx, y: by },
-                Coord { x, y },
-            );
-            match o {
-                // On the edge's line and within its latitude range, so on the edge.
-                Orientation::Collinear => return true,
-                // Upward edges are crossed when the point is left of them, downward ones when it is right.
-                Orientation::CounterClockwise => inside ^= crosses && by > ay,
-                Orientation::Clockwise => inside ^= crosses && ay > by,
-            }
-        }
-        inside
+        starts.push(runs.len());
+        self.starts = starts;
+        self.runs = runs;
     }
 
     /// The dedicated and basic grids (indices into `grids`) containing the point, by priority.
     #[inline]
     fn find(&self, x: f64, y: f64) -> (Option<u32>, Option<u32>) {
-        let cells = &self.cells;
-        let cell = cells.row(y) * cells.nx + cells.col(x);
-        let (lo, hi) = (cells.starts[cell] as usize, cells.starts[cell + 1] as usize);
+        let cell = self.lattice.row(y) * self.lattice.nx + self.lattice.col(x);
+        let (Some(&lo), Some(&hi)) = (self.starts.get(cell), self.starts.get(cell + 1)) else {
+            return (None, None);
+        };
+        let run = self.runs.get(lo..hi).unwrap_or(&[]);
         let mut dedicated: Option<u32> = None;
-        for &entry in &cells.entries[lo..hi] {
-            let part = &self.parts[(entry >> 1) as usize];
-            if part.dedicated && dedicated.is_some() {
+        let mut at = 0;
+        while let Some(&[grid, count, flags, _]) = run.get(at) {
+            let (grid, count, flags) = (grid as u32, count as usize, flags as u32);
+            let edges = run.get(at + 1..at + 1 + count).unwrap_or(&[]);
+            at += 1 + count;
+            let is_dedicated = flags & FLAG_DEDICATED != 0;
+            if is_dedicated && dedicated.is_some() {
                 continue;
             }
-            if entry & WHOLE_CELL != 0 || self.part_contains(part, x, y) {
-                if part.dedicated {
-                    dedicated = Some(part.grid);
+            let hit = flags & FLAG_WHOLE != 0 || {
+                let (qx, qy) = ray_plane(flags & RAY_MASK, x, y);
+                edges_contain(edges, qx, qy)
+            };
+            if hit {
+                if is_dedicated {
+                    dedicated = Some(grid);
                 } else {
-                    return (dedicated, Some(part.grid));
+                    return (dedicated, Some(grid));
                 }
             }
         }
@@ -572,7 +532,7 @@ impl GridIndex {
         };
         if within(&extent) {
             let (dedicated, basic) = self.find(x, y);
-            let code = |g: u32| self.grids.get(g as usize).map(|m| m.code.as_str());
+            let code = |g: u32| self.code(g);
             match (dedicated.and_then(code), basic.and_then(code)) {
                 (Some(grid), basic_grid) => {
                     return PlacementRef::InGrid {
@@ -624,13 +584,124 @@ impl GridIndex {
 
     /// The kind of the grid with this code, if the index has it.
     pub fn kind_of(&self, code: &str) -> Option<GridKind> {
-        self.grids.iter().find(|g| g.code == code).map(|g| g.kind)
+        (0..self.grids.len() as u32)
+            .find(|&g| self.code(g) == Some(code))
+            .and_then(|g| self.grids.get(g as usize))
+            .map(|m| m.kind)
     }
+
+    /// The code of grid `g` (an index into `grids`).
+    #[inline]
+    fn code(&self, g: u32) -> Option<&str> {
+        let meta = self.grids.get(g as usize)?;
+        self.codes.get(meta.code.clone())
+    }
+
+    /// What the runs hold: polygons whole in a cell, polygons needing a test, and edges stored for those.
+    fn run_stats(&self) -> RunStats {
+        let mut stats = RunStats::default();
+        let mut at = 0;
+        while let Some(&[_, count, flags, _]) = self.runs.get(at) {
+            if flags as u32 & FLAG_WHOLE != 0 {
+                stats.whole += 1;
+            } else {
+                stats.partial += 1;
+            }
+            stats.edges += count as usize;
+            at += 1 + count as usize;
+        }
+        stats
+    }
+}
+
+/// Collects one polygon's edges and bounding box; `None` when it has no usable exterior or a non-finite
+/// coordinate.
+fn build_part(polygon: &Polygon<f64>, grid: u32, dedicated: bool) -> Option<BuildPart> {
+    let rings = || std::iter::once(polygon.exterior()).chain(polygon.interiors());
+    if polygon.exterior().0.is_empty()
+        || rings().any(|r| r.0.iter().any(|c| !c.x.is_finite() || !c.y.is_finite()))
+    {
+        return None;
+    }
+    let mut bbox = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
+    let mut edges = Vec::new();
+    for ring in rings() {
+        let Some(&first) = ring.0.first() else {
+            continue;
+        };
+        for c in &ring.0 {
+            bbox = [
+                bbox[0].min(c.x),
+                bbox[1].min(c.y),
+                bbox[2].max(c.x),
+                bbox[3].max(c.y),
+            ];
+        }
+        edges.extend(ring.0.windows(2).map(|w| [w[0].x, w[0].y, w[1].x, w[1].y]));
+        match ring.0.last() {
+            // A single coordinate becomes a zero-length edge, so that the point itself is on the boundary.
+            _ if ring.0.len() == 1 => edges.push([first.x, first.y, first.x, first.y]),
+            // geo closes rings, but be sure.
+            Some(last) if *last != first => edges.push([last.x, last.y, first.x, first.y]),
+            _ => {}
+        }
+    }
+    Some(BuildPart {
+        grid,
+        dedicated,
+        bbox,
+        edges,
+    })
+}
+
+/// The crossing-number test: whether `(x, y)` is inside the polygon whose edges (or, per cell, the edges that a
+/// ray cast east from the point can meet) are given, or on one of them.
+#[inline]
+fn edges_contain(edges: &[[f64; 4]], x: f64, y: f64) -> bool {
+    let mut inside = false;
+    for &[ax, ay, bx, by] in edges {
+        // Edges wholly above, below or west of the point neither touch it nor cross the ray to its east.
+        if (ay > y && by > y) || (ay < y && by < y) || (ax < x && bx < x) {
+            continue;
+        }
+        if ay == by {
+            // Horizontal edge on the point's line (the ray never crosses one): the point is on it if it lies
+            // between the ends (the east end is known to be at or east of the point).
+            if x >= ax.min(bx) {
+                return true;
+            }
+            continue;
+        }
+        let crosses = (ay > y) != (by > y);
+        if ax > x && bx > x {
+            // Wholly east of the point: it cannot touch it, and it crosses the ray when it straddles the line.
+            inside ^= crosses;
+            continue;
+        }
+        let o = RobustKernel::orient2d(
+            Coord { x: ax, y: ay },
+            Coord { x: bx, y: by },
+            Coord { x, y },
+        );
+        match o {
+            // On the edge's line and within its latitude range, so on the edge.
+            Orientation::Collinear => return true,
+            // Upward edges are crossed when the point is left of them, downward ones when it is right.
+            Orientation::CounterClockwise => inside ^= crosses && by > ay,
+            Orientation::Clockwise => inside ^= crosses && ay > by,
+        }
+    }
+    inside
 }
 
 /// Marks the cells (within the part's cell range) that an edge may touch, conservatively.
 fn mark_edge_cells(
-    cells: &Cells,
+    lattice: &Lattice,
     [ax, ay, bx, by]: [f64; 4],
     eps: f64,
     (c0, c1, r0, r1): (usize, usize, usize, usize),
@@ -639,9 +710,9 @@ fn mark_edge_cells(
     let span = c1 - c0 + 1;
     let (ey0, ey1) = (ay.min(by), ay.max(by));
     let (ex0, ex1) = (ax.min(bx), ax.max(bx));
-    let (er0, er1) = (cells.row(ey0), cells.row(ey1));
+    let (er0, er1) = (lattice.row(ey0), lattice.row(ey1));
     let mut mark_row = |r: usize, x_lo: f64, x_hi: f64| {
-        let (lo, hi) = (cells.col(x_lo).max(c0), cells.col(x_hi).min(c1));
+        let (lo, hi) = (lattice.col(x_lo).max(c0), lattice.col(x_hi).min(c1));
         if r < r0 || r > r1 || lo > hi {
             return;
         }
@@ -658,12 +729,12 @@ fn mark_edge_cells(
         let y_lo = if r == 0 {
             f64::NEG_INFINITY
         } else {
-            cells.origin_y + r as f64 * cells.cell_h - eps
+            lattice.origin_y + r as f64 * lattice.cell_h - eps
         };
-        let y_hi = if r + 1 == cells.ny {
+        let y_hi = if r + 1 == lattice.ny {
             f64::INFINITY
         } else {
-            cells.origin_y + (r + 1) as f64 * cells.cell_h + eps
+            lattice.origin_y + (r + 1) as f64 * lattice.cell_h + eps
         };
         let (lo, hi) = (y_lo.max(ey0), y_hi.min(ey1));
         if lo > hi {

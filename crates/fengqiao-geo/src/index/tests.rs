@@ -518,21 +518,46 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// The exact test agrees with geo's `Intersects` (inside or on the boundary) on valid polygons with holes,
-    /// including at vertices, at edge midpoints and on lattice points.
+    /// including at vertices, at edge midpoints and on lattice points; so does `locate` on coarse and fine
+    /// lattices, and the test in each ray direction's transformed plane.
     #[test]
-    fn part_test_agrees_with_geo(
+    fn polygon_test_agrees_with_geo(
         polygon in arb_polygon().prop_filter("valid", |p| p.is_valid()),
         points in proptest::collection::vec(arb_lattice_point(), 64),
     ) {
-        let shape = MultiPolygon::new(vec![polygon]);
-        let index = GridIndex::build(vec![grid("P", GridKind::Basic, shape.0.clone())], 0.0);
-        prop_assert_eq!(index.parts.len(), 1);
-        let part = index.parts[0];
+        let shape = MultiPolygon::new(vec![polygon.clone()]);
+        let part = build_part(&polygon, 0, false).expect("a usable polygon");
+        let planes: Vec<(u32, Vec<[f64; 4]>)> = [RAY_EAST, RAY_WEST, RAY_NORTH, RAY_SOUTH]
+            .into_iter()
+            .map(|ray| {
+                let edges = part
+                    .edges
+                    .iter()
+                    .map(|&[ax, ay, bx, by]| {
+                        let ((tax, tay), (tbx, tby)) = (ray_plane(ray, ax, ay), ray_plane(ray, bx, by));
+                        [tax, tay, tbx, tby]
+                    })
+                    .collect();
+                (ray, edges)
+            })
+            .collect();
+        let indexes: Vec<GridIndex> = [1, CELLS_PER_PART, 400]
+            .into_iter()
+            .map(|cells| GridIndex::build_with_cells_per_part(vec![grid("P", GridKind::Basic, shape.0.clone())], 0.0, cells))
+            .collect();
         let mut samples = boundary_samples(&shape);
         samples.extend(points);
         for (x, y) in samples {
             let want = shape.intersects(&Coord { x, y });
-            prop_assert_eq!(index.part_contains(&part, x, y), want, "at ({}, {})", x, y);
+            prop_assert_eq!(edges_contain(&part.edges, x, y), want, "at ({}, {})", x, y);
+            for (ray, edges) in &planes {
+                let (qx, qy) = ray_plane(*ray, x, y);
+                prop_assert_eq!(edges_contain(edges, qx, qy), want, "ray {}, at ({}, {})", ray, x, y);
+            }
+            for index in &indexes {
+                let placed = matches!(index.locate(at(x, y)), Placement::InGrid { .. });
+                prop_assert_eq!(placed, want, "locate at ({}, {}) with {:?}", x, y, index);
+            }
         }
     }
 
@@ -581,17 +606,8 @@ fn whole_cells_are_used_on_fine_lattices() {
         0.0,
         400,
     );
-    let whole = index
-        .cells
-        .entries
-        .iter()
-        .filter(|e| *e & WHOLE_CELL != 0)
-        .count();
-    assert!(
-        whole * 10 > index.cells.entries.len() * 8,
-        "{whole} of {}",
-        index.cells.entries.len()
-    );
+    let stats = index.run_stats();
+    assert!(stats.whole > stats.partial * 3, "{stats:?}");
     assert_eq!(
         index.locate(at(0.5, 0.5)),
         in_grid("A", GridKind::Basic, None)
@@ -600,4 +616,42 @@ fn whole_cells_are_used_on_fine_lattices() {
         index.locate(at(1.0, 0.37)),
         in_grid("A", GridKind::Basic, None)
     );
+}
+
+#[test]
+fn cells_keep_few_edges_and_use_every_ray_direction() {
+    // A 400-vertex circle on a lattice of about 14 x 14 cells: a row or column meets ~14-30 edges on each side,
+    // and a partial cell should carry only those on its shortest way out.
+    let ring: Vec<(f64, f64)> = (0..=400)
+        .map(|k| {
+            let a = f64::from(k) / 400.0 * std::f64::consts::TAU;
+            (a.cos(), a.sin())
+        })
+        .collect();
+    let circle = Polygon::new(LineString::from(ring), vec![]);
+    let index = GridIndex::build(vec![grid("C", GridKind::Basic, vec![circle.clone()])], 0.0);
+    let mut rays = std::collections::BTreeSet::new();
+    let mut pos = 0;
+    while let Some(&[_, count, flags, _]) = index.runs.get(pos) {
+        if flags as u32 & FLAG_WHOLE == 0 {
+            rays.insert(flags as u32 & RAY_MASK);
+        }
+        pos += 1 + count as usize;
+    }
+    assert_eq!(rays.len(), 4, "{rays:?}");
+    let stats = index.run_stats();
+    assert!(stats.edges <= stats.partial * 12, "{stats:?}");
+    let shape = MultiPolygon::new(vec![circle]);
+    for k in 0..2000 {
+        let (x, y) = (
+            f64::from(k % 45) / 20.0 - 1.1,
+            f64::from(k / 45) / 20.0 - 1.1,
+        );
+        let want = shape.intersects(&Coord { x, y });
+        assert_eq!(
+            matches!(index.locate(at(x, y)), Placement::InGrid { .. }),
+            want,
+            "({x}, {y})"
+        );
+    }
 }

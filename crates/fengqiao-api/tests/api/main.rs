@@ -1,0 +1,13 @@
+//! The API's conformance story: the real router on port 0, over HTTP, against SQLite and PostgreSQL.
+//!
+//! Every test runs once per backend: SQLite always; PostgreSQL when `FQ_TEST_POSTGRES_URL` names a server
+//! (each test gets a fresh database on it). CI sets `FQ_REQUIRE_POSTGRES=1`, so a missing server fails
+//! rather than skips.
+
+mod support;
+
+mod audit_trail;
+mod organisation;
+mod personal_data;
+mod sessions;
+mod surface;
