@@ -156,11 +156,7 @@ impl App {
                 &county_kinds
             };
             for (kind, suffix) in kinds {
-                let name = if division.level == "town" {
-                    format!("{}{suffix}", division.name)
-                } else {
-                    format!("{}{suffix}", division.name)
-                };
+                let name = format!("{}{suffix}", division.name);
                 let department = self
                     .import_department(&DepartmentInput {
                         name,

@@ -47,12 +47,12 @@ fn check_username(username: &str) -> Result<(), FieldError> {
     let ok_chars = username
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if !(3..=64).contains(&username.len()) || !ok_chars {
+    if !(2..=64).contains(&username.len()) || !ok_chars {
         return Err(FieldError::new(
             "username",
             "format",
-            "用户名为 3–64 位字母、数字、点、下划线或连字符",
-            "the username must be 3–64 letters, digits, dots, underscores or hyphens",
+            "用户名为 2–64 位字母、数字、点、下划线或连字符",
+            "the username must be 2–64 letters, digits, dots, underscores or hyphens",
         ));
     }
     Ok(())

@@ -40,9 +40,9 @@ pub async fn open_app(config: &Config) -> anyhow::Result<App> {
             .unwrap_or(1),
         ..Settings::default()
     };
-    Ok(App::new(store, Arc::new(SystemClock), keys, settings)
+    App::new(store, Arc::new(SystemClock), keys, settings)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?)
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Runs the background sweeps: seal the audit trail every second, purge old sessions and login failures,
@@ -57,7 +57,7 @@ fn spawn_sweeps(app: App) {
             if let Err(e) = app.seal_audit().await {
                 tracing::warn!(error = %e, "sealing the audit trail failed; will retry");
             }
-            if n % 300 == 0 {
+            if n.is_multiple_of(300) {
                 let now = app.now();
                 if let Err(e) = app.store.purge_sessions(now).await {
                     tracing::warn!(error = %e, "purging sessions failed");
@@ -70,7 +70,7 @@ fn spawn_sweeps(app: App) {
                     tracing::warn!(error = %e, "purging login failures failed");
                 }
             }
-            if n % 30 == 0
+            if n.is_multiple_of(30)
                 && app.store.backend() == fengqiao_store::Backend::Postgres
                 && let Err(e) = app.reload_grid_index().await
             {

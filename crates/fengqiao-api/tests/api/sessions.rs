@@ -276,7 +276,7 @@ async fn granting_rights_stays_within_scope_and_apart_from_audit() -> TestResult
         assert_eq!(status, StatusCode::OK, "{backend}: {body}");
         assert_eq!(body["roles"][0]["scope"], format!("grid:{GRID_A}"));
         // Validation names the fields.
-        let (status, body) = s.post(&security, "/api/v1/users", json!({ "username": "x", "password": "short", "roles": [{ "role": "king", "scope": "region:3" }] })).await;
+        let (status, body) = s.post(&security, "/api/v1/users", json!({ "username": "x!", "password": "short", "roles": [{ "role": "king", "scope": "region:3" }] })).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         let fields: Vec<&str> = body["fields"]
             .as_array()

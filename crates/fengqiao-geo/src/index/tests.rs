@@ -655,3 +655,57 @@ fn cells_keep_few_edges_and_use_every_ray_direction() {
         );
     }
 }
+
+#[test]
+fn long_jagged_boundaries_stay_exact_and_compact() {
+    // One grid with a 6,000-vertex jagged boundary and a hole, beside a small grid: the lattice follows the edge
+    // count, and every answer still matches geo.
+    let n = 6000;
+    let ring: Vec<(f64, f64)> = (0..=n)
+        .map(|k| {
+            let a = f64::from(k % n) / f64::from(n) * std::f64::consts::TAU;
+            let r = if k % 2 == 0 { 1.0 } else { 0.97 } + 0.1 * (7.0 * a).sin();
+            (r * a.cos(), r * a.sin())
+        })
+        .collect();
+    let hole = LineString::from(vec![
+        (-0.2, -0.2),
+        (0.2, -0.2),
+        (0.2, 0.2),
+        (-0.2, 0.2),
+        (-0.2, -0.2),
+    ]);
+    let big = Polygon::new(LineString::from(ring), vec![hole]);
+    let index = GridIndex::build(
+        vec![
+            grid("BIG", GridKind::Basic, vec![big.clone()]),
+            grid(
+                "SMALL",
+                GridKind::Dedicated,
+                vec![square(0.5, 0.5, 0.6, 0.6)],
+            ),
+        ],
+        100_000.0,
+    );
+    let stats = index.run_stats();
+    assert!(stats.edges < 40 * n as usize, "{stats:?}");
+    let shape = MultiPolygon::new(vec![big]);
+    for k in 0..4000 {
+        let (x, y) = (
+            f64::from(k % 80) / 35.0 - 1.15,
+            f64::from(k / 80) / 22.0 - 1.15,
+        );
+        let want = if (0.5..=0.6).contains(&x) && (0.5..=0.6).contains(&y) {
+            in_grid(
+                "SMALL",
+                GridKind::Dedicated,
+                shape.intersects(&Coord { x, y }).then_some("BIG"),
+            )
+        } else if shape.intersects(&Coord { x, y }) {
+            in_grid("BIG", GridKind::Basic, None)
+        } else {
+            Placement::OutsideAllGrids
+        };
+        assert_eq!(index.locate(at(x, y)), want, "({x}, {y})");
+    }
+}
