@@ -164,6 +164,26 @@ impl App {
             }
             Err(e) => return Err(e),
         };
+        if let Some(id) = input.department_id
+            && self.store.get_department(id).await?.is_none()
+        {
+            errors.push(FieldError::new(
+                "department_id",
+                "missing_reference",
+                format!("部门 {id} 不存在"),
+                format!("department {id} does not exist"),
+            ));
+        }
+        if let Some(code) = &input.grid_code
+            && self.store.get_grid(code).await?.is_none()
+        {
+            errors.push(FieldError::new(
+                "grid_code",
+                "missing_reference",
+                format!("网格 {code} 不存在"),
+                format!("grid {code} does not exist"),
+            ));
+        }
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }

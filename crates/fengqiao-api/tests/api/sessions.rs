@@ -287,6 +287,20 @@ async fn granting_rights_stays_within_scope_and_apart_from_audit() -> TestResult
         for field in ["username", "password", "roles[0].role", "roles[0].scope"] {
             assert!(fields.contains(&field), "{backend}: {field} in {fields:?}");
         }
+        let (status, body) = s
+            .post(&security, "/api/v1/users", json!({ "username": "hd", "password": "Clerk@2026x", "department_id": 999_999, "roles": [{ "role": "handler", "scope": format!("dept:{}", s.dept_a) }] }))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}: {body}"
+        );
+        assert_eq!(body["fields"][0]["field"], "department_id");
+        let (status, body) = s
+            .post(&security, "/api/v1/users", json!({ "username": "hd", "password": "Clerk@2026x", "department_id": s.dept_a, "roles": [{ "role": "handler", "scope": format!("dept:{}", s.dept_a) }] }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {body}");
+        assert_eq!(body["department_id"], s.dept_a);
         // Separation of duties: the admin manages no users, the security admin reads no audit, the auditor does nothing else.
         let (status, _) = s.get(&admin, "/api/v1/users").await;
         assert_eq!(status, StatusCode::FORBIDDEN);
