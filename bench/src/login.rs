@@ -21,6 +21,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const IDLE_SAMPLES: usize = 200;
 /// Sequential logins before the storm: the first warms up, the rest time one login on an idle server.
 const IDLE_LOGINS: usize = 4;
+/// Password verifications timed directly (through the app's hashing slots, without HTTP) before the storm.
+const HASH_SAMPLES: usize = 10;
 /// Pause between two cheap requests of the probing client during the storm.
 const PROBE_PAUSE: Duration = Duration::from_millis(10);
 /// Upper bound on the probing client's requests of each kind.
@@ -40,6 +42,7 @@ pub struct LoginOptions {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Latency {
     pub count: usize,
+    pub min: Duration,
     pub p50: Duration,
     pub p99: Duration,
     pub max: Duration,
@@ -58,6 +61,7 @@ impl Latency {
         };
         Latency {
             count: samples.len(),
+            min: samples.first().copied().unwrap_or_default(),
             p50: rank(0.50),
             p99: rank(0.99),
             max: samples.last().copied().unwrap_or_default(),
@@ -82,6 +86,9 @@ pub struct LoginReport {
     /// Process CPU time over the storm divided by its wall time (server and clients together).
     pub cpu_cores: Option<f64>,
     pub idle_login: Latency,
+    /// One password verification through the app's hashing slots, without HTTP or the database (the
+    /// fastest sample is the uncontended cost).
+    pub hash_time: Latency,
     pub idle_healthz: Latency,
     pub idle_me: Latency,
     pub storm_healthz: Latency,
@@ -164,7 +171,7 @@ async fn start_server(dir: &std::path::Path) -> anyhow::Result<Server> {
                 _ = tick.tick() => {
                     let _ = sealing.seal_audit().await;
                 }
-                _ = until_stopped.wait_for(|s| *s) => break,
+                _ = until_stopped.changed() => break,
             }
         }
     });
@@ -286,14 +293,30 @@ async fn measure(server: &Server, options: &LoginOptions) -> anyhow::Result<Logi
     let clients = options.clients.max(1);
     let probe_user = username(clients);
     create_users(&server.app, clients + 1).await?;
-    let hash_params = server
+    let stored = server
         .app
         .store
         .credentials(&probe_user)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
-        .map(|c| describe_hash(&c.password_hash))
-        .unwrap_or_else(|| "?".into());
+        .map(|c| c.password_hash)
+        .context("the probing user has no stored password")?;
+    let hash_params = describe_hash(&stored);
+    let mut hash_times = Vec::with_capacity(HASH_SAMPLES);
+    // One more than timed: the first warms the allocator (argon2 takes 19 MiB per hash).
+    for k in 0..=HASH_SAMPLES {
+        let started = Instant::now();
+        let ok = server
+            .app
+            .passwords
+            .verify(PASSWORD.into(), Some(stored.clone()))
+            .await
+            .map_err(|e| anyhow::anyhow!("verifying a password: {e}"))?;
+        anyhow::ensure!(ok, "the stored hash did not verify");
+        if k > 0 {
+            hash_times.push(started.elapsed());
+        }
+    }
     let base = server.base.clone();
 
     // Idle baselines: a few sequential logins, then the cheap requests one after another.
@@ -397,6 +420,7 @@ async fn measure(server: &Server, options: &LoginOptions) -> anyhow::Result<Logi
         storm_latency: Latency::of(storm_logins),
         cpu_cores,
         idle_login: Latency::of(idle_logins),
+        hash_time: Latency::of(hash_times),
         idle_healthz: Latency::of(idle_healthz),
         idle_me: Latency::of(idle_me),
         storm_healthz: Latency::of(storm_healthz),

@@ -150,6 +150,36 @@ impl From<AppError> for ApiError {
                 e.body.message_en = format!("already exists: {what}");
                 e
             }
+            AppError::IdempotencyKeyReused => {
+                let mut e = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "此 Idempotency-Key 已用于另一份不同的提交",
+                    "this Idempotency-Key was already used with a different body",
+                );
+                e.body.fields.push(FieldErrorBody {
+                    field: "Idempotency-Key".into(),
+                    code: "reused".into(),
+                    message_zh: e.body.message_zh.clone(),
+                    message_en: e.body.message_en.clone(),
+                });
+                e
+            }
+            AppError::Transition { code, zh, en } => {
+                let status = if code == "not_allowed" {
+                    StatusCode::FORBIDDEN
+                } else {
+                    StatusCode::CONFLICT
+                };
+                let mut e = ApiError::new(status, code, &zh, &en);
+                e.body.fields.push(FieldErrorBody {
+                    field: "action".into(),
+                    code: code.into(),
+                    message_zh: zh,
+                    message_en: en,
+                });
+                e
+            }
             AppError::Store(inner) => {
                 tracing::error!(error = ?inner, "storage error");
                 ApiError::new(

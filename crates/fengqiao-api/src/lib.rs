@@ -57,6 +57,9 @@ pub fn metrics_handle() -> PrometheusHandle {
         (name = "users", description = "Accounts, roles and scopes"),
         (name = "residents", description = "Residents and their personal data"),
         (name = "audit", description = "The audit trail"),
+        (name = "cases", description = "Intake, the workflow, timeline, attachments, notifications"),
+        (name = "catalog", description = "The matter catalog and the working calendar"),
+        (name = "public", description = "The citizen's page: submit and track without signing in"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
@@ -83,6 +86,8 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
         .merge(routes::users::router())
         .merge(routes::residents::router())
         .merge(routes::audit::router())
+        .merge(routes::cases::router())
+        .merge(routes::catalog::router())
 }
 
 /// The OpenAPI document.

@@ -216,3 +216,131 @@ impl From<AuditRecord> for AuditOut {
         }
     }
 }
+
+/// A unit's place on a case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseUnitOut {
+    /// `dept:ID` or `grid:CODE`
+    pub unit_key: String,
+    /// `lead` (主办) or `assist` (协办)
+    pub role: String,
+    /// What an assisting unit recorded of its part.
+    pub part: Option<String>,
+}
+
+/// A party to a case; numbers masked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartyOut {
+    pub role: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub id_number: Option<String>,
+}
+
+/// A case as staff see it. Personal numbers are masked, also inside free text.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseOut {
+    pub id: i64,
+    /// `370883107-20261123-0001`: owning town, local date, sequence.
+    pub number: String,
+    pub kind: String,
+    pub channel: String,
+    pub urgency: String,
+    /// registered, accepted, dispatched, in_progress, returned, resolved, awaiting_follow_up, closed, archived, rejected, merged
+    pub status: String,
+    pub category: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub address: String,
+    pub lng: Option<f64>,
+    pub lat: Option<f64>,
+    /// in_grid, outside_all_grids or none (no point given)
+    pub placement: String,
+    pub grid_code: Option<String>,
+    /// The basic grid around a dedicated grid.
+    pub basic_grid_code: Option<String>,
+    pub region_code: String,
+    /// The center (region) that owns the case now; moves on escalation and delegation.
+    pub owner_region: String,
+    pub lead_unit: Option<String>,
+    pub units: Vec<CaseUnitOut>,
+    pub claimed_by: Option<i64>,
+    pub leader_owner: Option<i64>,
+    pub response_due: Option<chrono::DateTime<chrono::Utc>>,
+    pub handling_due: Option<chrono::DateTime<chrono::Utc>>,
+    pub follow_up_due: Option<chrono::DateTime<chrono::Utc>>,
+    /// A deadline rests on a year whose holiday notice is not yet published.
+    pub deadline_provisional: bool,
+    /// none, yellow (due soon) or red (overdue)
+    pub warning: String,
+    #[schema(value_type = Option<Object>)]
+    pub pending_extension: Option<serde_json::Value>,
+    pub reopen_count: i64,
+    pub merged_into: Option<String>,
+    pub satisfaction: Option<String>,
+    pub parties: Vec<PartyOut>,
+    /// Send back as `expected_version` to act only on what you saw.
+    pub version: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<fengqiao_app::cases::CaseView> for CaseOut {
+    fn from(c: fengqiao_app::cases::CaseView) -> Self {
+        Self {
+            id: c.id,
+            number: c.number,
+            kind: c.kind,
+            channel: c.channel,
+            urgency: c.urgency,
+            status: c.status,
+            category: c.category,
+            title: c.title,
+            description: c.description,
+            tags: c.tags,
+            address: c.address,
+            lng: c.lng,
+            lat: c.lat,
+            placement: c.placement,
+            grid_code: c.grid_code,
+            basic_grid_code: c.basic_grid_code,
+            region_code: c.region_code,
+            owner_region: c.owner_region,
+            lead_unit: c.lead_unit,
+            units: c
+                .units
+                .into_iter()
+                .map(|u| CaseUnitOut {
+                    unit_key: u.unit_key,
+                    role: u.role,
+                    part: u.part,
+                })
+                .collect(),
+            claimed_by: c.claimed_by,
+            leader_owner: c.leader_owner,
+            response_due: c.response_due,
+            handling_due: c.handling_due,
+            follow_up_due: c.follow_up_due,
+            deadline_provisional: c.deadline_provisional,
+            warning: c.warning,
+            pending_extension: c.pending_extension,
+            reopen_count: c.reopen_count,
+            merged_into: c.merged_into,
+            satisfaction: c.satisfaction,
+            parties: c
+                .parties
+                .into_iter()
+                .map(|p| PartyOut {
+                    role: p.role,
+                    name: p.name,
+                    phone: p.phone,
+                    id_number: p.id_number,
+                })
+                .collect(),
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}

@@ -32,6 +32,16 @@ pub enum AppError {
     Busy,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The same Idempotency-Key came with another body.
+    #[error("idempotency key reused with a different body")]
+    IdempotencyKeyReused,
+    /// A case transition that the state or the actor does not allow.
+    #[error("{en}")]
+    Transition {
+        code: &'static str,
+        zh: String,
+        en: String,
+    },
     #[error(transparent)]
     Store(StoreError),
     #[error("internal: {0}")]

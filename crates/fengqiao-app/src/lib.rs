@@ -4,7 +4,11 @@
 //! calls one store write that commits the change with its audit records. Nothing here knows of HTTP.
 
 pub mod access;
+pub mod attachments;
 pub mod audit;
+pub mod calendar;
+pub mod cases;
+pub mod catalog;
 pub mod clock;
 pub mod demo;
 pub mod error;
@@ -13,12 +17,14 @@ pub mod org;
 pub mod passwords;
 pub mod personal;
 pub mod residents;
+pub mod sms;
 pub mod users;
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 pub use error::{AppError, AppResult};
+use fengqiao_domain::calendar::{WorkingCalendar, WorkingHours};
 use fengqiao_geo::index::GridIndex;
 use fengqiao_store::Store;
 
@@ -38,6 +44,14 @@ pub struct Settings {
     pub checkpoint_path: Option<PathBuf>,
     /// How many password hashes may run at once (argon2 is slow by design; the rest of the server keeps a core).
     pub password_hash_slots: usize,
+    /// Working hours for limits counted in hours.
+    pub working_hours: WorkingHours,
+    /// The largest attachment accepted, in bytes.
+    pub max_attachment_bytes: usize,
+    /// A case turns yellow this long before its handling deadline.
+    pub due_soon: chrono::Duration,
+    /// Where attachments are stored on disk (the data directory's `attachments/`).
+    pub attachment_dir: PathBuf,
 }
 
 impl Default for Settings {
@@ -50,6 +64,10 @@ impl Default for Settings {
             session_idle: chrono::Duration::hours(8),
             checkpoint_path: None,
             password_hash_slots: 1,
+            working_hours: WorkingHours::default(),
+            max_attachment_bytes: 20 * 1024 * 1024,
+            due_soon: chrono::Duration::hours(24),
+            attachment_dir: std::env::temp_dir().join("fengqiao-attachments"),
         }
     }
 }
@@ -62,7 +80,10 @@ pub struct App {
     pub keys: Arc<personal::PersonalDataKeys>,
     pub settings: Arc<Settings>,
     pub passwords: passwords::PasswordHashing,
+    pub attachments: Arc<dyn attachments::AttachmentStore>,
+    pub sms: Arc<dyn sms::SmsSender>,
     grids: Arc<RwLock<Arc<GridIndex>>>,
+    calendar: Arc<RwLock<Arc<WorkingCalendar>>>,
 }
 
 impl App {
@@ -74,13 +95,21 @@ impl App {
         settings: Settings,
     ) -> AppResult<App> {
         let passwords = passwords::PasswordHashing::new(settings.password_hash_slots);
+        let (days, years) = store.calendar().await?;
+        let calendar = calendar::load(&days, &years)?;
+        let attachments = Arc::new(attachments::FsAttachmentStore::new(
+            settings.attachment_dir.clone(),
+        ));
         let app = App {
             store,
             clock,
             keys: Arc::new(keys),
             settings: Arc::new(settings),
             passwords,
+            attachments,
+            sms: Arc::new(sms::LogSmsSender),
             grids: Arc::new(RwLock::new(Arc::new(GridIndex::empty()))),
+            calendar: Arc::new(RwLock::new(Arc::new(calendar))),
         };
         app.reload_grid_index().await?;
         Ok(app)
@@ -96,6 +125,31 @@ impl App {
             Ok(guard) => guard.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+
+    /// The working calendar in use (cheap: an `Arc`).
+    pub fn calendar(&self) -> Arc<WorkingCalendar> {
+        match self.calendar.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub(crate) fn set_calendar(&self, calendar: WorkingCalendar) {
+        match self.calendar.write() {
+            Ok(mut guard) => *guard = Arc::new(calendar),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(calendar),
+        }
+    }
+
+    /// Reloads the calendar from the database (another server may have imported a notice).
+    pub async fn reload_calendar(&self) -> AppResult<()> {
+        let (days, years) = self.store.calendar().await?;
+        let calendar = calendar::load(&days, &years)?;
+        if calendar.version() != self.calendar().version() {
+            self.set_calendar(calendar);
+        }
+        Ok(())
     }
 
     /// Rebuilds the point-to-grid index from the database.

@@ -4,6 +4,8 @@
 
 pub mod access;
 pub mod audit;
+pub mod calendar;
+pub mod case;
 pub mod codes;
 pub mod error;
 pub mod personal;

@@ -23,6 +23,17 @@ macro_rules! on_pool {
     };
 }
 
+/// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite, so a transaction that reads before it writes
+/// waits for the write lock up front instead of failing when another writer committed in between.
+macro_rules! begin_write {
+    ($self:ident, $pool:ident) => {
+        match $self.backend() {
+            Backend::Sqlite => $pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => $pool.begin().await?,
+        }
+    };
+}
+
 /// Appends `AND (col LIKE p1% OR col LIKE p2% …)`, or `AND 1=0` when nothing is visible.
 macro_rules! push_visibility {
     ($qb:ident, $column:expr, $visibility:expr) => {{
@@ -214,7 +225,7 @@ impl Store {
     /// Appends audit records on their own (a login attempt, a denied access, an unmask).
     pub async fn append_audit(&self, drafts: &[AuditDraft]) -> StoreResult<()> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(self, pool);
             insert_audit!(tx, drafts);
             tx.commit().await?;
             Ok(())
@@ -317,10 +328,7 @@ impl Store {
     pub async fn seal_audit(&self, batch: i64) -> StoreResult<SealOutcome> {
         use fengqiao_domain::audit::{AuditEntry, GENESIS, chain_hash, parse_hash};
         on_pool!(self, pool => {
-            let mut tx = match self.backend() {
-                Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
-                Backend::Postgres => pool.begin().await?,
-            };
+            let mut tx = begin_write!(self, pool);
             if self.backend() == Backend::Postgres {
                 let locked: bool = sqlx::query("SELECT pg_try_advisory_xact_lock(7261001) AS locked")
                     .fetch_one(&mut *tx)
@@ -387,7 +395,7 @@ impl Store {
     ) -> StoreResult<usize> {
         let now = micros(now);
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(self, pool);
             for region in regions {
                 let parent_path: Option<String> = match &region.parent_code {
                     Some(parent) => Some(
@@ -501,7 +509,7 @@ impl Store {
     ) -> StoreResult<usize> {
         let now = micros(now);
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(self, pool);
             for grid in grids {
                 let village_path: String = sqlx::query("SELECT path FROM regions WHERE code = $1")
                     .bind(&grid.village_code)
@@ -619,7 +627,7 @@ impl Store {
     ) -> StoreResult<()> {
         let now = micros(now);
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(self, pool);
             let done = sqlx::query("UPDATE grids SET worker_user_id = $1, leader_user_id = $2, updated_at = $3 WHERE code = $4")
                 .bind(worker)
                 .bind(leader)
@@ -647,7 +655,7 @@ impl Store {
     ) -> StoreResult<DepartmentRecord> {
         let now = micros(now);
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(self, pool);
             let path: String = sqlx::query("SELECT path FROM regions WHERE code = $1")
                 .bind(&department.region_code)
                 .fetch_optional(&mut *tx)
@@ -738,7 +746,7 @@ impl Store {
     ) -> StoreResult<i64> {
         let now = micros(now);
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(self, pool);
             let id: i64 = sqlx::query(
                 "INSERT INTO users (username, display_name, password_hash, can_unmask, department_id, grid_code, home_path, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
@@ -851,7 +859,7 @@ impl Store {
     ) -> StoreResult<()> {
         let now = micros(now);
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(self, pool);
             let exists = sqlx::query("SELECT id FROM users WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
             if exists.is_none() {
                 return Err(StoreError::NotFound);
@@ -905,7 +913,7 @@ impl Store {
         audit: &[AuditDraft],
     ) -> StoreResult<()> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(self, pool);
             sqlx::query(
                 "INSERT INTO sessions (token_hash, user_id, csrf_token, source, created_at, last_seen_at, expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $5, $6)",
@@ -980,7 +988,7 @@ impl Store {
         audit: &[AuditDraft],
     ) -> StoreResult<bool> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(self, pool);
             let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await?;
             insert_audit!(tx, audit);
             tx.commit().await?;
@@ -1001,7 +1009,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(self, pool);
             for key in keys {
                 sqlx::query("INSERT INTO login_failures (throttle_key, at) VALUES ($1, $2)")
                     .bind(key)
@@ -1048,7 +1056,7 @@ impl Store {
     ) -> StoreResult<i64> {
         let now = micros(now);
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin_write!(self, pool);
             let path: String = sqlx::query("SELECT path FROM regions WHERE code = $1")
                 .bind(&resident.region_code)
                 .fetch_optional(&mut *tx)

@@ -3,9 +3,12 @@
 //! Each write method is one whole use case — its rows and its audit records — committed all or nothing.
 //! Queries that read scoped data take a [`Visibility`] and never return rows outside it.
 
+#[macro_use]
 mod common;
+mod cases;
 mod records;
 
+pub use cases::*;
 pub use records::*;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -18,6 +18,14 @@ pub enum ImportWhat {
     Regions { file: PathBuf },
     /// Grids from a GeoJSON FeatureCollection (properties: code, name, kind, coord_system).
     Grids { file: PathBuf },
+    /// The matter catalog from CSV or XLSX (header as crates/fengqiao-app/data/catalog.csv).
+    Catalog { file: PathBuf },
+    /// A year's State Council holiday notice (CSV date,kind,name with kind holiday|workday).
+    CalendarNotice {
+        #[arg(long)]
+        year: i32,
+        file: PathBuf,
+    },
     /// Departments from CSV or XLSX with columns name, kind, region_code.
     Departments { file: PathBuf },
     /// Users from CSV or XLSX with columns username, display_name, role, scope[, can_unmask]; a username on
@@ -116,6 +124,25 @@ async fn run_import(app: &App, what: ImportWhat) -> anyhow::Result<()> {
             let grids = app.grids_from_geojson(&text).map_err(app_error)?;
             let n = app.import_grids(&grids).await.map_err(app_error)?;
             eprintln!("imported {n} grids");
+        }
+        ImportWhat::Catalog { file } => {
+            let bytes = read_file(&file)?;
+            let n = app
+                .import_catalog(None, &bytes, &file.display().to_string())
+                .await
+                .map_err(app_error)?;
+            eprintln!("imported {n} categories");
+        }
+        ImportWhat::CalendarNotice { year, file } => {
+            let text = String::from_utf8(read_file(&file)?).context("the notice is not UTF-8")?;
+            let outcome = app
+                .import_calendar_notice(None, year, &text)
+                .await
+                .map_err(app_error)?;
+            eprintln!(
+                "imported the {} notice ({} days, calendar version {}); recomputed {} cases' deadlines",
+                outcome.year, outcome.days, outcome.version, outcome.recomputed_cases
+            );
         }
         ImportWhat::Departments { file } => {
             let rows = table(&file)?;

@@ -35,14 +35,27 @@ pub async fn open_app(config: &Config) -> anyhow::Result<App> {
     };
     let settings = Settings {
         checkpoint_path: Some(config.data_dir.join("audit-checkpoint.json")),
+        attachment_dir: config.data_dir.join("attachments"),
         password_hash_slots: std::thread::available_parallelism()
             .map(|n| n.get().saturating_sub(1).max(1))
             .unwrap_or(1),
         ..Settings::default()
     };
-    App::new(store, Arc::new(SystemClock), keys, settings)
+    let app = App::new(store, Arc::new(SystemClock), keys, settings)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if app.store.list_categories().await?.is_empty() {
+        let n = app
+            .import_catalog(
+                None,
+                fengqiao_app::catalog::DEFAULT_CATALOG.as_bytes(),
+                "catalog.csv",
+            )
+            .await
+            .map_err(crate::commands::app_error)?;
+        tracing::info!(categories = n, "seeded the default matter catalog");
+    }
+    Ok(app)
 }
 
 /// Runs the background sweeps: seal the audit trail every second, purge old sessions and login failures,
@@ -57,7 +70,24 @@ fn spawn_sweeps(app: App) {
             if let Err(e) = app.seal_audit().await {
                 tracing::warn!(error = %e, "sealing the audit trail failed; will retry");
             }
+            if n.is_multiple_of(60) {
+                if let Err(e) = app.sweep_deadlines().await {
+                    tracing::warn!(error = %e, "the deadline sweep failed; will retry");
+                }
+                if app.store.backend() == fengqiao_store::Backend::Postgres
+                    && let Err(e) = app.reload_calendar().await
+                {
+                    tracing::warn!(error = %e, "reloading the calendar failed");
+                }
+            }
             if n.is_multiple_of(300) {
+                if let Err(e) = app
+                    .store
+                    .purge_idempotency_keys(app.now() - chrono::Duration::hours(48))
+                    .await
+                {
+                    tracing::warn!(error = %e, "purging idempotency keys failed");
+                }
                 let now = app.now();
                 if let Err(e) = app.store.purge_sessions(now).await {
                     tracing::warn!(error = %e, "purging sessions failed");

@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cases;
+pub mod catalog;
 pub mod ops;
 pub mod org;
 pub mod residents;

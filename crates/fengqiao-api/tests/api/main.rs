@@ -4,9 +4,12 @@
 //! (each test gets a fresh database on it). CI sets `FQ_REQUIRE_POSTGRES=1`, so a missing server fails
 //! rather than skips.
 
+#![allow(clippy::unwrap_used)] // Tests unwrap what they have just asserted.
+
 mod support;
 
 mod audit_trail;
+mod cases;
 mod organisation;
 mod personal_data;
 mod sessions;

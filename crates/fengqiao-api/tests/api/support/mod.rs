@@ -73,6 +73,8 @@ pub struct Server {
     /// Fixture ids.
     pub dept_a: i64,
     pub dept_b: i64,
+    /// Town A's other departments by kind.
+    pub town_units: std::collections::BTreeMap<String, i64>,
 }
 
 pub fn start_time() -> DateTime<Utc> {
@@ -97,6 +99,8 @@ impl Server {
         let clock = Arc::new(FixedClock::at(start_time()));
         let settings = Settings {
             checkpoint_path: Some(dir.path().join("audit-checkpoint.json")),
+            attachment_dir: dir.path().join("attachments"),
+            max_attachment_bytes: 1024 * 1024,
             ..Settings::default()
         };
         let keys = PersonalDataKeys::from_master(&[42; 32]).expect("keys");
@@ -158,6 +162,30 @@ impl Server {
             .expect("dept b")
             .id;
 
+        app.import_catalog(
+            None,
+            fengqiao_app::catalog::DEFAULT_CATALOG.as_bytes(),
+            "catalog.csv",
+        )
+        .await
+        .expect("catalog");
+        let mut town_units = std::collections::BTreeMap::new();
+        for (kind, name) in [
+            ("justice_office", "太平镇司法所"),
+            ("comprehensive_governance_center", "太平镇综治中心"),
+            ("law_enforcement", "太平镇综合执法队"),
+        ] {
+            let id = app
+                .import_department(&DepartmentInput {
+                    name: name.into(),
+                    kind: kind.into(),
+                    region_code: TOWN_A.into(),
+                })
+                .await
+                .expect("dept")
+                .id;
+            town_units.insert(kind.to_string(), id);
+        }
         let router = fengqiao_api::router(fengqiao_api::ApiState {
             app: app.clone(),
             metrics: fengqiao_api::metrics_handle(),
@@ -183,6 +211,7 @@ impl Server {
             dir,
             dept_a,
             dept_b,
+            town_units,
         }
     }
 
@@ -254,6 +283,33 @@ impl Server {
             .await
             .expect("send");
         decode(response).await
+    }
+
+    pub async fn post_with(
+        &self,
+        token: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        decode(request.send().await.expect("send")).await
+    }
+
+    /// Acts on a case and asserts it went through.
+    pub async fn act(&self, token: &str, id: i64, body: Value) -> Value {
+        let (status, answer) = self
+            .post(token, &format!("/api/v1/cases/{id}/actions"), body.clone())
+            .await;
+        assert_eq!(status, StatusCode::OK, "{} {body}: {answer}", self.backend);
+        answer
     }
 
     pub async fn patch(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {

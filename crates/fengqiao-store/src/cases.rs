@@ -1,0 +1,1183 @@
+//! Cases in storage: the matter catalog, the working calendar, case rows with their timeline, units,
+//! parties and attachments, case numbers, idempotency keys, supervision orders and notifications.
+
+use crate::*;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::{QueryBuilder, Row};
+
+use crate::common::micros;
+
+/// A category of the matter catalog as stored.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CategoryRecord {
+    pub code: String,
+    pub name: String,
+    pub parent_code: Option<String>,
+    pub case_kind: Option<String>,
+    /// `CaseLimits` as JSON.
+    pub limits: serde_json::Value,
+    /// Default department kind per level, as JSON (`{"town":"police_station"}`).
+    pub departments: serde_json::Value,
+    pub grid_handles: bool,
+    pub auto_dispatch: bool,
+    pub pausable: bool,
+    pub keywords: String,
+    pub active: bool,
+}
+
+/// A timeline event to write.
+#[derive(Debug, Clone)]
+pub struct EventDraft {
+    pub name: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub detail: serde_json::Value,
+}
+
+/// A party to a case (reporter, applicant, respondent …) with sealed personal numbers.
+#[derive(Debug, Clone)]
+pub struct NewParty {
+    pub role: String,
+    pub name: String,
+    pub phone: Option<SealedValue>,
+    pub id_number: Option<SealedValue>,
+    pub resident_id: Option<i64>,
+}
+
+/// A party as stored.
+#[derive(Debug, Clone)]
+pub struct PartyRecord {
+    pub id: i64,
+    pub role: String,
+    pub name: String,
+    pub phone: Option<SealedValue>,
+    pub id_number: Option<SealedValue>,
+    pub resident_id: Option<i64>,
+}
+
+/// The columns a case's lifecycle keeps current, written on registration and on every transition.
+#[derive(Debug, Clone)]
+pub struct CaseColumns {
+    pub status: String,
+    pub category_code: Option<String>,
+    pub owner_region: String,
+    pub owner_path: String,
+    pub lead_unit: Option<String>,
+    /// Current units: (unit key, `lead`|`assist`, recorded part).
+    pub units: Vec<(String, String, Option<String>)>,
+    pub claimed_by: Option<i64>,
+    pub leader_owner: Option<i64>,
+    pub response_due: Option<DateTime<Utc>>,
+    pub handling_due: Option<DateTime<Utc>>,
+    pub follow_up_due: Option<DateTime<Utc>>,
+    pub deadline_provisional: bool,
+    pub reopen_count: i64,
+    pub merged_into: Option<String>,
+    pub satisfaction: Option<String>,
+    /// The domain case as JSON.
+    pub state: String,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// A case to register.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    /// Region code and local date; the store appends the sequence (`370883107-20261123-0001`).
+    pub number_prefix: String,
+    pub tracking_hash: String,
+    pub kind: String,
+    pub channel: String,
+    pub urgency: String,
+    pub title: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub address: String,
+    pub lng: Option<f64>,
+    pub lat: Option<f64>,
+    pub placement: String,
+    pub grid_code: Option<String>,
+    pub basic_grid_code: Option<String>,
+    pub region_code: String,
+    pub path: String,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub columns: CaseColumns,
+    pub parties: Vec<NewParty>,
+    pub event: EventDraft,
+}
+
+/// An idempotency key to hold while registering.
+#[derive(Debug, Clone)]
+pub struct IdempotencyDraft {
+    pub scope: String,
+    pub key: String,
+    pub request_hash: String,
+}
+
+/// What registering did.
+#[derive(Debug, Clone)]
+pub enum CreateOutcome {
+    Created(Box<CaseRecord>),
+    /// The same key and body came before: the case it made.
+    Replayed(Box<CaseRecord>),
+    /// The same key came before with another body.
+    KeyReused,
+}
+
+/// A case row.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseRecord {
+    pub id: i64,
+    pub number: String,
+    pub tracking_hash: String,
+    pub kind: String,
+    pub channel: String,
+    pub urgency: String,
+    pub status: String,
+    pub category_code: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub address: String,
+    pub lng: Option<f64>,
+    pub lat: Option<f64>,
+    pub placement: String,
+    pub grid_code: Option<String>,
+    pub basic_grid_code: Option<String>,
+    pub region_code: String,
+    pub path: String,
+    pub owner_region: String,
+    pub owner_path: String,
+    pub lead_unit: Option<String>,
+    pub claimed_by: Option<i64>,
+    pub leader_owner: Option<i64>,
+    pub response_due: Option<DateTime<Utc>>,
+    pub handling_due: Option<DateTime<Utc>>,
+    pub follow_up_due: Option<DateTime<Utc>>,
+    pub deadline_provisional: bool,
+    pub warning: String,
+    pub reopen_count: i64,
+    pub merged_into: Option<String>,
+    pub satisfaction: Option<String>,
+    pub state: String,
+    pub version: i64,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// A timeline event as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRecord {
+    pub id: i64,
+    pub name: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub detail: serde_json::Value,
+}
+
+/// A unit's place on a case.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CaseUnitRecord {
+    pub unit_key: String,
+    pub role: String,
+    pub part: Option<String>,
+}
+
+/// A transition to write: the new columns, the event, and what comes with it.
+#[derive(Debug, Clone)]
+pub struct CaseTransition {
+    pub case_id: i64,
+    pub expected_version: i64,
+    pub columns: CaseColumns,
+    pub updated_at: DateTime<Utc>,
+    pub event: EventDraft,
+    pub supervision: Option<NewSupervision>,
+    pub notifications: Vec<NewNotification>,
+}
+
+/// A supervision order (督办).
+#[derive(Debug, Clone)]
+pub struct NewSupervision {
+    pub due: DateTime<Utc>,
+    pub note: String,
+    pub created_by: i64,
+}
+
+/// A supervision order as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct SupervisionRecord {
+    pub id: i64,
+    pub case_id: i64,
+    pub due: DateTime<Utc>,
+    pub note: String,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// An in-app notification to a user (`user:ID`) or a unit (`dept:ID`, `grid:CODE`, `region:CODE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotification {
+    pub recipient: String,
+    pub kind: String,
+    pub message: String,
+}
+
+/// A notification as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotificationRecord {
+    pub id: i64,
+    pub recipient: String,
+    pub case_id: Option<i64>,
+    pub kind: String,
+    pub message: String,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// An attachment's metadata (its bytes live in the attachment storage).
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentRecord {
+    pub id: i64,
+    pub case_id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub storage_key: String,
+    pub uploaded_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Which cases a caller may see: located or owned under a path prefix, or sent to one of the units.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseVisibility {
+    pub path_prefixes: Vec<String>,
+    pub units: Vec<String>,
+}
+
+impl CaseVisibility {
+    /// Whether a case is visible, given its paths and current unit keys.
+    pub fn sees(&self, record: &CaseRecord, units: &[CaseUnitRecord]) -> bool {
+        self.path_prefixes.iter().any(|p| {
+            record.path.starts_with(p.as_str()) || record.owner_path.starts_with(p.as_str())
+        }) || units.iter().any(|u| self.units.contains(&u.unit_key))
+    }
+}
+
+/// Filters for a case list.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub statuses: Vec<String>,
+    pub kind: Option<String>,
+    pub unit: Option<String>,
+    pub warning: Option<String>,
+}
+
+/// A day of the working calendar as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarDay {
+    pub day: NaiveDate,
+    pub kind: String,
+    pub name: String,
+}
+
+/// A case due for a warning.
+#[derive(Debug, Clone)]
+pub struct DueCase {
+    pub id: i64,
+    pub number: String,
+    pub warning: String,
+    pub lead_unit: Option<String>,
+    pub owner_region: String,
+    pub handling_due: Option<DateTime<Utc>>,
+}
+
+const CASE_COLUMNS: &str = "id, number, tracking_hash, kind, channel, urgency, status, category_code, title, description, tags, address, lng, lat, placement, grid_code, basic_grid_code, region_code, path, owner_region, owner_path, lead_unit, claimed_by, leader_owner, response_due, handling_due, follow_up_due, deadline_provisional, warning, reopen_count, merged_into, satisfaction, state, version, created_by, created_at, updated_at, accepted_at, resolved_at, closed_at";
+
+macro_rules! case_from_row {
+    ($row:expr) => {{
+        let tags: String = $row.try_get("tags")?;
+        CaseRecord {
+            id: $row.try_get("id")?,
+            number: $row.try_get("number")?,
+            tracking_hash: $row.try_get("tracking_hash")?,
+            kind: $row.try_get("kind")?,
+            channel: $row.try_get("channel")?,
+            urgency: $row.try_get("urgency")?,
+            status: $row.try_get("status")?,
+            category_code: $row.try_get("category_code")?,
+            title: $row.try_get("title")?,
+            description: $row.try_get("description")?,
+            tags: tags.split_whitespace().map(str::to_string).collect(),
+            address: $row.try_get("address")?,
+            lng: $row.try_get("lng")?,
+            lat: $row.try_get("lat")?,
+            placement: $row.try_get("placement")?,
+            grid_code: $row.try_get("grid_code")?,
+            basic_grid_code: $row.try_get("basic_grid_code")?,
+            region_code: $row.try_get("region_code")?,
+            path: $row.try_get("path")?,
+            owner_region: $row.try_get("owner_region")?,
+            owner_path: $row.try_get("owner_path")?,
+            lead_unit: $row.try_get("lead_unit")?,
+            claimed_by: $row.try_get("claimed_by")?,
+            leader_owner: $row.try_get("leader_owner")?,
+            response_due: $row.try_get("response_due")?,
+            handling_due: $row.try_get("handling_due")?,
+            follow_up_due: $row.try_get("follow_up_due")?,
+            deadline_provisional: $row.try_get("deadline_provisional")?,
+            warning: $row.try_get("warning")?,
+            reopen_count: $row.try_get("reopen_count")?,
+            merged_into: $row.try_get("merged_into")?,
+            satisfaction: $row.try_get("satisfaction")?,
+            state: $row.try_get("state")?,
+            version: $row.try_get("version")?,
+            created_by: $row.try_get("created_by")?,
+            created_at: $row.try_get("created_at")?,
+            updated_at: $row.try_get("updated_at")?,
+            accepted_at: $row.try_get("accepted_at")?,
+            resolved_at: $row.try_get("resolved_at")?,
+            closed_at: $row.try_get("closed_at")?,
+        }
+    }};
+}
+
+macro_rules! category_from_row {
+    ($row:expr) => {{
+        let limits: String = $row.try_get("limits")?;
+        let departments: String = $row.try_get("departments")?;
+        CategoryRecord {
+            code: $row.try_get("code")?,
+            name: $row.try_get("name")?,
+            parent_code: $row.try_get("parent_code")?,
+            case_kind: $row.try_get("case_kind")?,
+            limits: serde_json::from_str(&limits)
+                .map_err(|e| StoreError::Corrupt(format!("category limits: {e}")))?,
+            departments: serde_json::from_str(&departments)
+                .map_err(|e| StoreError::Corrupt(format!("category departments: {e}")))?,
+            grid_handles: $row.try_get("grid_handles")?,
+            auto_dispatch: $row.try_get("auto_dispatch")?,
+            pausable: $row.try_get("pausable")?,
+            keywords: $row.try_get("keywords")?,
+            active: $row.try_get("active")?,
+        }
+    }};
+}
+
+/// Writes the current units of a case.
+macro_rules! write_units {
+    ($tx:expr, $case_id:expr, $units:expr) => {{
+        sqlx::query("DELETE FROM case_units WHERE case_id = $1")
+            .bind($case_id)
+            .execute(&mut *$tx)
+            .await?;
+        for (key, role, part) in $units {
+            sqlx::query(
+                "INSERT INTO case_units (case_id, unit_key, role, part) VALUES ($1, $2, $3, $4)",
+            )
+            .bind($case_id)
+            .bind(key)
+            .bind(role)
+            .bind(part)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+
+macro_rules! insert_event {
+    ($tx:expr, $case_id:expr, $event:expr) => {{
+        sqlx::query("INSERT INTO case_events (case_id, name, from_status, to_status, actor, at, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind($case_id)
+            .bind(&$event.name)
+            .bind(&$event.from_status)
+            .bind(&$event.to_status)
+            .bind(&$event.actor)
+            .bind(micros($event.at))
+            .bind($event.detail.to_string())
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+
+/// Appends `AND (visible)` for cases.
+macro_rules! push_case_visibility {
+    ($qb:ident, $visibility:expr) => {{
+        let v = &$visibility;
+        if v.path_prefixes.is_empty() && v.units.is_empty() {
+            $qb.push(" AND 1=0");
+        } else {
+            $qb.push(" AND (1=0");
+            for prefix in &v.path_prefixes {
+                $qb.push(" OR path LIKE ").push_bind(format!("{prefix}%"));
+                $qb.push(" OR owner_path LIKE ")
+                    .push_bind(format!("{prefix}%"));
+            }
+            if !v.units.is_empty() {
+                $qb.push(" OR id IN (SELECT case_id FROM case_units WHERE unit_key IN (");
+                let mut separated = $qb.separated(", ");
+                for unit in &v.units {
+                    separated.push_bind(unit.clone());
+                }
+                $qb.push("))");
+            }
+            $qb.push(")");
+        }
+    }};
+}
+
+impl Store {
+    // ---------------------------------------------------------------- catalog
+
+    /// Inserts or replaces categories (parents first), all or nothing.
+    pub async fn upsert_categories(
+        &self,
+        categories: &[CategoryRecord],
+        now: DateTime<Utc>,
+        audit: &[AuditDraft],
+    ) -> StoreResult<usize> {
+        let now = micros(now);
+        on_pool!(self, pool => {
+            let mut tx = begin_write!(self, pool);
+            for c in categories {
+                sqlx::query(
+                    "INSERT INTO categories (code, name, parent_code, case_kind, limits, departments, grid_handles, auto_dispatch, pausable, keywords, active, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, parent_code = excluded.parent_code, case_kind = excluded.case_kind, \
+                     limits = excluded.limits, departments = excluded.departments, grid_handles = excluded.grid_handles, \
+                     auto_dispatch = excluded.auto_dispatch, pausable = excluded.pausable, keywords = excluded.keywords, \
+                     active = excluded.active, updated_at = excluded.updated_at",
+                )
+                .bind(&c.code)
+                .bind(&c.name)
+                .bind(&c.parent_code)
+                .bind(&c.case_kind)
+                .bind(c.limits.to_string())
+                .bind(c.departments.to_string())
+                .bind(c.grid_handles)
+                .bind(c.auto_dispatch)
+                .bind(c.pausable)
+                .bind(&c.keywords)
+                .bind(c.active)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| classify(e, &format!("category {}", c.code)))?;
+            }
+            insert_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(categories.len())
+        })
+    }
+
+    pub async fn get_category(&self, code: &str) -> StoreResult<Option<CategoryRecord>> {
+        on_pool!(self, pool => {
+            let row = sqlx::query("SELECT * FROM categories WHERE code = $1").bind(code).fetch_optional(pool).await?;
+            Ok(match row {
+                Some(row) => Some(category_from_row!(row)),
+                None => None,
+            })
+        })
+    }
+
+    pub async fn list_categories(&self) -> StoreResult<Vec<CategoryRecord>> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT * FROM categories ORDER BY code").fetch_all(pool).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(category_from_row!(row));
+            }
+            Ok(out)
+        })
+    }
+
+    // ---------------------------------------------------------------- calendar
+
+    /// The stored working-calendar overrides and the years they cover.
+    pub async fn calendar(&self) -> StoreResult<(Vec<CalendarDay>, Vec<i32>)> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT day, kind, name FROM calendar_days ORDER BY day").fetch_all(pool).await?;
+            let mut days = Vec::with_capacity(rows.len());
+            for row in rows {
+                days.push(CalendarDay { day: row.try_get("day")?, kind: row.try_get("kind")?, name: row.try_get("name")? });
+            }
+            let years = sqlx::query("SELECT year FROM calendar_years ORDER BY year").fetch_all(pool).await?;
+            let mut out = Vec::new();
+            for row in years {
+                out.push(row.try_get::<i32, _>("year")?);
+            }
+            Ok((days, out))
+        })
+    }
+
+    /// Replaces the overrides of the given years (a published notice), all or nothing.
+    pub async fn save_calendar_years(
+        &self,
+        years: &[i32],
+        days: &[CalendarDay],
+        version: i32,
+        source: &str,
+        now: DateTime<Utc>,
+        audit: &[AuditDraft],
+    ) -> StoreResult<()> {
+        on_pool!(self, pool => {
+            let mut tx = begin_write!(self, pool);
+            for year in years {
+                sqlx::query("DELETE FROM calendar_days WHERE year = $1").bind(*year).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO calendar_years (year, version, source, imported_at) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT (year) DO UPDATE SET version = excluded.version, source = excluded.source, imported_at = excluded.imported_at")
+                    .bind(*year)
+                    .bind(version)
+                    .bind(source)
+                    .bind(micros(now))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for day in days {
+                use chrono::Datelike;
+                sqlx::query("INSERT INTO calendar_days (day, kind, name, year, version) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(day.day)
+                    .bind(&day.kind)
+                    .bind(&day.name)
+                    .bind(day.day.year())
+                    .bind(version)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| classify(e, &format!("calendar day {}", day.day)))?;
+            }
+            insert_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    // ---------------------------------------------------------------- cases
+
+    /// Registers a case: its number, row, parties, first event and audit, and the idempotency key if given —
+    /// all or nothing. A key seen before returns the case it made (same body) or `KeyReused` (another body).
+    pub async fn create_case(
+        &self,
+        case: &NewCase,
+        idempotency: Option<&IdempotencyDraft>,
+        audit: &[AuditDraft],
+    ) -> StoreResult<CreateOutcome> {
+        let now = micros(case.created_at);
+        let outcome = on_pool!(self, pool => {
+            let mut tx = begin_write!(self, pool);
+            if let Some(key) = idempotency {
+                let inserted = sqlx::query("INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING")
+                    .bind(&key.scope)
+                    .bind(&key.key)
+                    .bind(&key.request_hash)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if inserted == 0 {
+                    let row = sqlx::query("SELECT request_hash, case_id FROM idempotency_keys WHERE scope = $1 AND key = $2")
+                        .bind(&key.scope)
+                        .bind(&key.key)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let hash: String = row.try_get("request_hash")?;
+                    let case_id: Option<i64> = row.try_get("case_id")?;
+                    tx.rollback().await?;
+                    return match (hash == key.request_hash, case_id) {
+                        (true, Some(id)) => match self.get_case(id).await? {
+                            Some(record) => Ok(CreateOutcome::Replayed(Box::new(record))),
+                            None => Err(StoreError::NotFound),
+                        },
+                        (true, None) => Err(StoreError::Conflict("idempotency key in use".into())),
+                        (false, _) => Ok(CreateOutcome::KeyReused),
+                    };
+                }
+            }
+            let seq: i64 = sqlx::query("INSERT INTO case_numbers (prefix, last) VALUES ($1, 1) ON CONFLICT (prefix) DO UPDATE SET last = case_numbers.last + 1 RETURNING last")
+                .bind(&case.number_prefix)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("last")?;
+            let number = format!("{}-{seq:04}", case.number_prefix);
+            let c = &case.columns;
+            let id: i64 = sqlx::query(
+                "INSERT INTO cases (number, tracking_hash, kind, channel, urgency, status, category_code, title, description, tags, address, lng, lat, \
+                 placement, grid_code, basic_grid_code, region_code, path, owner_region, owner_path, lead_unit, claimed_by, leader_owner, \
+                 response_due, handling_due, follow_up_due, deadline_provisional, reopen_count, merged_into, satisfaction, state, version, \
+                 created_by, created_at, updated_at, accepted_at, resolved_at, closed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, 1, $32, $33, $33, $34, $35, $36) \
+                 RETURNING id",
+            )
+            .bind(&number)
+            .bind(&case.tracking_hash)
+            .bind(&case.kind)
+            .bind(&case.channel)
+            .bind(&case.urgency)
+            .bind(&c.status)
+            .bind(&c.category_code)
+            .bind(&case.title)
+            .bind(&case.description)
+            .bind(case.tags.join(" "))
+            .bind(&case.address)
+            .bind(case.lng)
+            .bind(case.lat)
+            .bind(&case.placement)
+            .bind(&case.grid_code)
+            .bind(&case.basic_grid_code)
+            .bind(&case.region_code)
+            .bind(&case.path)
+            .bind(&c.owner_region)
+            .bind(&c.owner_path)
+            .bind(&c.lead_unit)
+            .bind(c.claimed_by)
+            .bind(c.leader_owner)
+            .bind(c.response_due.map(micros))
+            .bind(c.handling_due.map(micros))
+            .bind(c.follow_up_due.map(micros))
+            .bind(c.deadline_provisional)
+            .bind(c.reopen_count)
+            .bind(&c.merged_into)
+            .bind(&c.satisfaction)
+            .bind(&c.state)
+            .bind(case.created_by)
+            .bind(now)
+            .bind(c.accepted_at.map(micros))
+            .bind(c.resolved_at.map(micros))
+            .bind(c.closed_at.map(micros))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| classify(e, "case"))?
+            .try_get("id")?;
+            write_units!(tx, id, &c.units);
+            for party in &case.parties {
+                sqlx::query(
+                    "INSERT INTO case_parties (case_id, role, name, phone_enc, phone_hash, phone_mask, id_number_enc, id_number_hash, id_number_mask, resident_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(id)
+                .bind(&party.role)
+                .bind(&party.name)
+                .bind(party.phone.as_ref().map(|v| v.ciphertext.clone()))
+                .bind(party.phone.as_ref().map(|v| v.blind_index.clone()))
+                .bind(party.phone.as_ref().map(|v| v.masked.clone()))
+                .bind(party.id_number.as_ref().map(|v| v.ciphertext.clone()))
+                .bind(party.id_number.as_ref().map(|v| v.blind_index.clone()))
+                .bind(party.id_number.as_ref().map(|v| v.masked.clone()))
+                .bind(party.resident_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| classify(e, "party"))?;
+            }
+            insert_event!(tx, id, case.event);
+            if let Some(key) = idempotency {
+                sqlx::query("UPDATE idempotency_keys SET case_id = $1 WHERE scope = $2 AND key = $3")
+                    .bind(id)
+                    .bind(&key.scope)
+                    .bind(&key.key)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let mut audit = audit.to_vec();
+            for draft in &mut audit {
+                if draft.object.is_empty() {
+                    draft.object = format!("case:{number}");
+                }
+            }
+            insert_audit!(tx, &audit);
+            tx.commit().await?;
+            id
+        });
+        let record = self.get_case(outcome).await?.ok_or(StoreError::NotFound)?;
+        Ok(CreateOutcome::Created(Box::new(record)))
+    }
+
+    pub async fn get_case(&self, id: i64) -> StoreResult<Option<CaseRecord>> {
+        on_pool!(self, pool => {
+            let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?;
+            Ok(match row {
+                Some(row) => Some(case_from_row!(row)),
+                None => None,
+            })
+        })
+    }
+
+    pub async fn get_case_by_number(&self, number: &str) -> StoreResult<Option<CaseRecord>> {
+        on_pool!(self, pool => {
+            let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE number = $1");
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(number).fetch_optional(pool).await?;
+            Ok(match row {
+                Some(row) => Some(case_from_row!(row)),
+                None => None,
+            })
+        })
+    }
+
+    pub async fn case_units(&self, case_id: i64) -> StoreResult<Vec<CaseUnitRecord>> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT unit_key, role, part FROM case_units WHERE case_id = $1 ORDER BY role DESC, unit_key")
+                .bind(case_id)
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(CaseUnitRecord { unit_key: row.try_get("unit_key")?, role: row.try_get("role")?, part: row.try_get("part")? });
+            }
+            Ok(out)
+        })
+    }
+
+    pub async fn case_events(&self, case_id: i64) -> StoreResult<Vec<EventRecord>> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT id, name, from_status, to_status, actor, at, detail FROM case_events WHERE case_id = $1 ORDER BY id")
+                .bind(case_id)
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let detail: String = row.try_get("detail")?;
+                out.push(EventRecord {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    from_status: row.try_get("from_status")?,
+                    to_status: row.try_get("to_status")?,
+                    actor: row.try_get("actor")?,
+                    at: row.try_get("at")?,
+                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    pub async fn case_parties(&self, case_id: i64) -> StoreResult<Vec<PartyRecord>> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT id, role, name, phone_enc, phone_hash, phone_mask, id_number_enc, id_number_hash, id_number_mask, resident_id FROM case_parties WHERE case_id = $1 ORDER BY id")
+                .bind(case_id)
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(PartyRecord {
+                    id: row.try_get("id")?,
+                    role: row.try_get("role")?,
+                    name: row.try_get("name")?,
+                    phone: sealed_from_row!(row, "phone"),
+                    id_number: sealed_from_row!(row, "id_number"),
+                    resident_id: row.try_get("resident_id")?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Writes a transition if the case is still at `expected_version`; otherwise `Conflict` (someone else
+    /// acted first) and nothing is written.
+    pub async fn transition_case(
+        &self,
+        t: &CaseTransition,
+        audit: &[AuditDraft],
+    ) -> StoreResult<i64> {
+        let now = micros(t.updated_at);
+        on_pool!(self, pool => {
+            let mut tx = begin_write!(self, pool);
+            let c = &t.columns;
+            let done = sqlx::query(
+                "UPDATE cases SET status = $1, category_code = $2, owner_region = $3, owner_path = $4, lead_unit = $5, claimed_by = $6, \
+                 leader_owner = $7, response_due = $8, handling_due = $9, follow_up_due = $10, deadline_provisional = $11, reopen_count = $12, \
+                 merged_into = $13, satisfaction = $14, state = $15, accepted_at = $16, resolved_at = $17, closed_at = $18, updated_at = $19, \
+                 warning = CASE WHEN $1 IN ('closed', 'archived', 'rejected', 'merged') THEN 'none' ELSE warning END, \
+                 version = version + 1 WHERE id = $20 AND version = $21",
+            )
+            .bind(&c.status)
+            .bind(&c.category_code)
+            .bind(&c.owner_region)
+            .bind(&c.owner_path)
+            .bind(&c.lead_unit)
+            .bind(c.claimed_by)
+            .bind(c.leader_owner)
+            .bind(c.response_due.map(micros))
+            .bind(c.handling_due.map(micros))
+            .bind(c.follow_up_due.map(micros))
+            .bind(c.deadline_provisional)
+            .bind(c.reopen_count)
+            .bind(&c.merged_into)
+            .bind(&c.satisfaction)
+            .bind(&c.state)
+            .bind(c.accepted_at.map(micros))
+            .bind(c.resolved_at.map(micros))
+            .bind(c.closed_at.map(micros))
+            .bind(now)
+            .bind(t.case_id)
+            .bind(t.expected_version)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| classify(e, "case"))?;
+            if done.rows_affected() == 0 {
+                tx.rollback().await?;
+                return Err(StoreError::Conflict("the case changed since it was read".into()));
+            }
+            write_units!(tx, t.case_id, &c.units);
+            insert_event!(tx, t.case_id, t.event);
+            if let Some(order) = &t.supervision {
+                sqlx::query("INSERT INTO supervision_orders (case_id, due, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(t.case_id)
+                    .bind(micros(order.due))
+                    .bind(&order.note)
+                    .bind(order.created_by)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if c.status == "closed" || c.status == "archived" || c.status == "merged" || c.status == "rejected" {
+                sqlx::query("UPDATE supervision_orders SET closed_at = $1 WHERE case_id = $2 AND closed_at IS NULL")
+                    .bind(now)
+                    .bind(t.case_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for n in &t.notifications {
+                sqlx::query("INSERT INTO notifications (recipient, case_id, kind, message, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&n.recipient)
+                    .bind(t.case_id)
+                    .bind(&n.kind)
+                    .bind(&n.message)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            insert_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(t.expected_version + 1)
+        })
+    }
+
+    /// Cases visible to the caller, newest first.
+    pub async fn list_cases(
+        &self,
+        visibility: &CaseVisibility,
+        filter: &CaseFilter,
+        page: Page,
+    ) -> StoreResult<Paged<CaseRecord>> {
+        on_pool!(self, pool => {
+            let mut total = 0i64;
+            let mut items = Vec::new();
+            for counting in [true, false] {
+                let mut qb = QueryBuilder::new(if counting {
+                    "SELECT COUNT(*) AS n FROM cases WHERE 1=1".to_string()
+                } else {
+                    format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1=1")
+                });
+                push_case_visibility!(qb, visibility);
+                if !filter.statuses.is_empty() {
+                    qb.push(" AND status IN (");
+                    let mut separated = qb.separated(", ");
+                    for status in &filter.statuses {
+                        separated.push_bind(status.clone());
+                    }
+                    qb.push(")");
+                }
+                if let Some(kind) = &filter.kind {
+                    qb.push(" AND kind = ").push_bind(kind.clone());
+                }
+                if let Some(unit) = &filter.unit {
+                    qb.push(" AND id IN (SELECT case_id FROM case_units WHERE unit_key = ").push_bind(unit.clone()).push(")");
+                }
+                if let Some(warning) = &filter.warning {
+                    qb.push(" AND warning = ").push_bind(warning.clone());
+                }
+                if counting {
+                    total = qb.build().fetch_one(pool).await?.try_get("n")?;
+                } else {
+                    qb.push(" ORDER BY id DESC LIMIT ").push_bind(page.limit);
+                    qb.push(" OFFSET ").push_bind(page.offset);
+                    for row in qb.build().fetch_all(pool).await? {
+                        items.push(case_from_row!(row));
+                    }
+                }
+            }
+            Ok(Paged { items, total })
+        })
+    }
+
+    /// Recent cases near a point or from the same phone/ID number, for duplicate hints at intake.
+    pub async fn possible_duplicates(
+        &self,
+        visibility: &CaseVisibility,
+        since: DateTime<Utc>,
+        near: Option<(f64, f64, f64)>,
+        party_hashes: &[String],
+        limit: i64,
+    ) -> StoreResult<Vec<CaseRecord>> {
+        on_pool!(self, pool => {
+            let mut qb = QueryBuilder::new(format!("SELECT {CASE_COLUMNS} FROM cases WHERE status NOT IN ('merged', 'rejected')"));
+            qb.push(" AND created_at >= ").push_bind(micros(since));
+            push_case_visibility!(qb, visibility);
+            qb.push(" AND (1=0");
+            if let Some((lng, lat, degrees)) = near {
+                qb.push(" OR (lng BETWEEN ").push_bind(lng - degrees).push(" AND ").push_bind(lng + degrees);
+                qb.push(" AND lat BETWEEN ").push_bind(lat - degrees).push(" AND ").push_bind(lat + degrees).push(")");
+            }
+            if !party_hashes.is_empty() {
+                qb.push(" OR id IN (SELECT case_id FROM case_parties WHERE phone_hash IN (");
+                let mut separated = qb.separated(", ");
+                for hash in party_hashes {
+                    separated.push_bind(hash.clone());
+                }
+                qb.push(") OR id_number_hash IN (");
+                let mut separated = qb.separated(", ");
+                for hash in party_hashes {
+                    separated.push_bind(hash.clone());
+                }
+                qb.push("))");
+            }
+            qb.push(") ORDER BY id DESC LIMIT ").push_bind(limit);
+            let mut out = Vec::new();
+            for row in qb.build().fetch_all(pool).await? {
+                out.push(case_from_row!(row));
+            }
+            Ok(out)
+        })
+    }
+
+    // ---------------------------------------------------------------- attachments
+
+    pub async fn add_attachment(
+        &self,
+        a: &AttachmentRecord,
+        audit: &[AuditDraft],
+    ) -> StoreResult<i64> {
+        on_pool!(self, pool => {
+            let mut tx = begin_write!(self, pool);
+            let id: i64 = sqlx::query(
+                "INSERT INTO attachments (case_id, file_name, content_type, size, sha256, storage_key, uploaded_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(a.case_id)
+            .bind(&a.file_name)
+            .bind(&a.content_type)
+            .bind(a.size)
+            .bind(&a.sha256)
+            .bind(&a.storage_key)
+            .bind(&a.uploaded_by)
+            .bind(micros(a.created_at))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| classify(e, "attachment"))?
+            .try_get("id")?;
+            insert_audit!(tx, audit);
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    pub async fn attachments(&self, case_id: i64) -> StoreResult<Vec<AttachmentRecord>> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT id, case_id, file_name, content_type, size, sha256, storage_key, uploaded_by, created_at FROM attachments WHERE case_id = $1 ORDER BY id")
+                .bind(case_id)
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(AttachmentRecord {
+                    id: row.try_get("id")?,
+                    case_id: row.try_get("case_id")?,
+                    file_name: row.try_get("file_name")?,
+                    content_type: row.try_get("content_type")?,
+                    size: row.try_get("size")?,
+                    sha256: row.try_get("sha256")?,
+                    storage_key: row.try_get("storage_key")?,
+                    uploaded_by: row.try_get("uploaded_by")?,
+                    created_at: row.try_get("created_at")?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    // ---------------------------------------------------------------- supervision, notifications, sweeps
+
+    pub async fn supervision_orders(&self, case_id: i64) -> StoreResult<Vec<SupervisionRecord>> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT id, case_id, due, note, created_by, created_at, closed_at FROM supervision_orders WHERE case_id = $1 ORDER BY id")
+                .bind(case_id)
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(SupervisionRecord {
+                    id: row.try_get("id")?,
+                    case_id: row.try_get("case_id")?,
+                    due: row.try_get("due")?,
+                    note: row.try_get("note")?,
+                    created_by: row.try_get("created_by")?,
+                    created_at: row.try_get("created_at")?,
+                    closed_at: row.try_get("closed_at")?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    pub async fn notifications(
+        &self,
+        recipients: &[String],
+        unread_only: bool,
+        page: Page,
+    ) -> StoreResult<Paged<NotificationRecord>> {
+        on_pool!(self, pool => {
+            let mut total = 0i64;
+            let mut items = Vec::new();
+            for counting in [true, false] {
+                let mut qb = QueryBuilder::new(if counting {
+                    "SELECT COUNT(*) AS n FROM notifications WHERE recipient IN ("
+                } else {
+                    "SELECT id, recipient, case_id, kind, message, created_at, read_at FROM notifications WHERE recipient IN ("
+                });
+                let mut separated = qb.separated(", ");
+                separated.push_bind(String::new());
+                for r in recipients {
+                    separated.push_bind(r.clone());
+                }
+                qb.push(")");
+                if unread_only {
+                    qb.push(" AND read_at IS NULL");
+                }
+                if counting {
+                    total = qb.build().fetch_one(pool).await?.try_get("n")?;
+                } else {
+                    qb.push(" ORDER BY id DESC LIMIT ").push_bind(page.limit);
+                    qb.push(" OFFSET ").push_bind(page.offset);
+                    for row in qb.build().fetch_all(pool).await? {
+                        items.push(NotificationRecord {
+                            id: row.try_get("id")?,
+                            recipient: row.try_get("recipient")?,
+                            case_id: row.try_get("case_id")?,
+                            kind: row.try_get("kind")?,
+                            message: row.try_get("message")?,
+                            created_at: row.try_get("created_at")?,
+                            read_at: row.try_get("read_at")?,
+                        });
+                    }
+                }
+            }
+            Ok(Paged { items, total })
+        })
+    }
+
+    /// Marks a recipient's notifications read (all, or up to an id).
+    pub async fn mark_notifications_read(
+        &self,
+        recipients: &[String],
+        up_to_id: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        on_pool!(self, pool => {
+            let mut qb = QueryBuilder::new("UPDATE notifications SET read_at = ");
+            qb.push_bind(micros(now));
+            qb.push(" WHERE read_at IS NULL AND id <= ").push_bind(up_to_id);
+            qb.push(" AND recipient IN (");
+            let mut separated = qb.separated(", ");
+            separated.push_bind(String::new());
+            for r in recipients {
+                separated.push_bind(r.clone());
+            }
+            qb.push(")");
+            Ok(qb.build().execute(pool).await?.rows_affected())
+        })
+    }
+
+    /// Claims a sweep tick: true for exactly one caller per `every` across all servers sharing the database.
+    pub async fn claim_tick(
+        &self,
+        name: &str,
+        now: DateTime<Utc>,
+        every: chrono::Duration,
+    ) -> StoreResult<bool> {
+        let now = micros(now);
+        let before = now - every;
+        on_pool!(self, pool => {
+            let mut tx = begin_write!(self, pool);
+            sqlx::query("INSERT INTO sweep_ticks (name, last_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                .bind(name)
+                .bind(before - chrono::Duration::seconds(1))
+                .execute(&mut *tx)
+                .await?;
+            let claimed = sqlx::query("UPDATE sweep_ticks SET last_at = $1 WHERE name = $2 AND last_at <= $3")
+                .bind(now)
+                .bind(name)
+                .bind(before)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok(claimed == 1)
+        })
+    }
+
+    /// Open cases whose warning should change at `now`: red when past the handling deadline, yellow when within
+    /// `soon` of it. Returns the cases whose warning was raised (each once), with their new warning.
+    pub async fn raise_warnings(
+        &self,
+        now: DateTime<Utc>,
+        soon: chrono::Duration,
+    ) -> StoreResult<Vec<DueCase>> {
+        let now = micros(now);
+        let open = "('accepted', 'dispatched', 'in_progress', 'returned', 'resolved')";
+        on_pool!(self, pool => {
+            let mut tx = begin_write!(self, pool);
+            let mut raised = Vec::new();
+            for (warning, sql) in [
+                ("red", format!("UPDATE cases SET warning = 'red' WHERE status IN {open} AND warning <> 'red' AND handling_due < $1 RETURNING id, number, lead_unit, owner_region, handling_due")),
+                ("yellow", format!("UPDATE cases SET warning = 'yellow' WHERE status IN {open} AND warning = 'none' AND handling_due >= $1 AND handling_due < $2 RETURNING id, number, lead_unit, owner_region, handling_due")),
+            ] {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(now + soon).fetch_all(&mut *tx).await?;
+                for row in rows {
+                    raised.push(DueCase {
+                        id: row.try_get("id")?,
+                        number: row.try_get("number")?,
+                        warning: warning.to_string(),
+                        lead_unit: row.try_get("lead_unit")?,
+                        owner_region: row.try_get("owner_region")?,
+                        handling_due: row.try_get("handling_due")?,
+                    });
+                }
+            }
+            for due in &raised {
+                let message = if due.warning == "red" { format!("案件 {} 已超期", due.number) } else { format!("案件 {} 即将到期", due.number) };
+                let mut recipients = vec![format!("region:{}", due.owner_region)];
+                recipients.extend(due.lead_unit.clone());
+                for recipient in recipients {
+                    sqlx::query("INSERT INTO notifications (recipient, case_id, kind, message, created_at) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(recipient)
+                        .bind(due.id)
+                        .bind(if due.warning == "red" { "overdue" } else { "due_soon" })
+                        .bind(&message)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(raised)
+        })
+    }
+
+    /// Drops idempotency keys older than `before` (kept at least 24 hours).
+    pub async fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        on_pool!(self, pool => {
+            Ok(sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1").bind(micros(before)).execute(pool).await?.rows_affected())
+        })
+    }
+}
