@@ -65,6 +65,9 @@ pub struct CaseInput {
     pub region_code: Option<String>,
     #[serde(default)]
     pub parties: Vec<PartyInput>,
+    /// The public page only: the code sent to the reporter's phone (a phone given there must be verified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_code: Option<String>,
 }
 
 /// Who registers: a signed-in user, or a citizen on the public page (with a device id for idempotency).
@@ -883,7 +886,33 @@ impl App {
                 None
             }
         };
+        if let Registrant::Citizen { .. } = &registrant {
+            // A retry of a submission already made replays it; the code was used the first time.
+            if let Some(draft) = &idempotency
+                && let Some((hash, Some(case_id))) =
+                    self.store.idempotency_key(&draft.scope, &draft.key).await?
+            {
+                if hash != draft.request_hash {
+                    return Err(AppError::IdempotencyKeyReused);
+                }
+                let record = self
+                    .store
+                    .get_case(case_id)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                let units = self.store.case_units(case_id).await?;
+                return Ok(Registered {
+                    case: self.view(record, units).await?,
+                    tracking_secret: None,
+                    replayed: true,
+                });
+            }
+        }
         let (mut case, _) = self.prepare_case(input, &registrant).await?;
+        if let Registrant::Citizen { .. } = &registrant {
+            // Checked last: a valid code is used up only by a submission that is otherwise sound.
+            self.check_citizen_phone(input).await?;
+        }
         let secret = new_secret();
         case.tracking_hash = hash_secret(&secret);
         let audit = match &registrant {
@@ -1655,8 +1684,9 @@ impl App {
     /// The recipients an actor reads notifications for.
     pub fn notification_recipients(&self, actor: &Actor) -> Vec<String> {
         let mut out = vec![format!("user:{}", actor.user.id)];
-        for (_, scope) in &actor.grants {
+        for (role, scope) in &actor.grants {
             out.push(scope.to_string());
+            out.push(format!("{role}@{scope}"));
         }
         for unit in self.case_actor(actor).units {
             out.push(unit.key());
@@ -1676,11 +1706,108 @@ impl App {
         {
             return Ok(0);
         }
-        Ok(self
+        let raised = self
             .store
             .raise_warnings(self.now(), self.settings.due_soon)
             .await?
-            .len())
+            .len();
+        // A return the center has not ruled on within a day goes to the center's lead.
+        let before = self.now() - chrono::Duration::hours(24);
+        let escalated = self
+            .store
+            .escalate_stale_returns(before, self.now())
+            .await?
+            .len();
+        Ok(raised + escalated)
+    }
+
+    /// Sends a verification code to a citizen's phone (one a minute per phone; valid ten minutes).
+    pub async fn send_verification_code(&self, phone: &str) -> AppResult<()> {
+        let phone = PhoneNumber::parse(phone)?;
+        let token = crate::personal::random_token(8);
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token)
+            .unwrap_or_default();
+        let n = raw.iter().fold(0u64, |acc, b| {
+            acc.wrapping_mul(256).wrapping_add(u64::from(*b))
+        });
+        let code = format!("{:06}", n % 1_000_000);
+        let phone_hash = self.keys.blind_index("phone", phone.as_str());
+        let code_hash = self
+            .keys
+            .blind_index("verification_code", &format!("{}:{code}", phone.as_str()));
+        let issued = self
+            .store
+            .put_verification_code(
+                &phone_hash,
+                &code_hash,
+                self.now(),
+                chrono::Duration::minutes(10),
+                chrono::Duration::seconds(60),
+            )
+            .await?;
+        if !issued {
+            return Err(AppError::Throttled {
+                retry_after_secs: 60,
+            });
+        }
+        self.sms.send(
+            phone.as_str(),
+            &format!("【枫桥】您的验证码是 {code}，10 分钟内有效。"),
+        );
+        Ok(())
+    }
+
+    /// On the public page, a phone given for the reporter must come with the code sent to it.
+    async fn check_citizen_phone(&self, input: &CaseInput) -> AppResult<()> {
+        let phones: Vec<&str> = input
+            .parties
+            .iter()
+            .filter_map(|p| p.phone.as_deref())
+            .filter(|p| !p.trim().is_empty())
+            .collect();
+        if phones.len() > 1 {
+            return Err(AppError::Validation(vec![invalid(
+                "parties",
+                "too_many",
+                "自助提交只能填写一个手机号",
+                "the public page takes one phone number",
+            )]));
+        }
+        let Some(phone) = phones.first() else {
+            return Ok(());
+        };
+        let phone = PhoneNumber::parse(phone).map_err(|e| e.for_field("parties[0].phone"))?;
+        let Some(code) = input
+            .verification_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        else {
+            return Err(AppError::Validation(vec![invalid(
+                "verification_code",
+                "required",
+                "请填写短信验证码",
+                "enter the code sent to the phone",
+            )]));
+        };
+        let phone_hash = self.keys.blind_index("phone", phone.as_str());
+        let code_hash = self
+            .keys
+            .blind_index("verification_code", &format!("{}:{code}", phone.as_str()));
+        let outcome = self
+            .store
+            .use_verification_code(&phone_hash, &code_hash, self.now())
+            .await?;
+        if !outcome.ok {
+            return Err(AppError::Validation(vec![invalid(
+                "verification_code",
+                "wrong",
+                "验证码错误或已过期",
+                "the code is wrong or has expired",
+            )]));
+        }
+        Ok(())
     }
 
     /// Recomputes the deadlines of open cases that rest on provisional calendar years.

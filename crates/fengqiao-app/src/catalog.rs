@@ -302,6 +302,118 @@ impl App {
             .await?)
     }
 
+    /// Creates or edits one category as an administrator; the parent (if any) must exist.
+    pub async fn save_category(
+        &self,
+        actor: &Actor,
+        code: &str,
+        fields: &serde_json::Map<String, serde_json::Value>,
+    ) -> AppResult<Category> {
+        self.require(actor, Permission::ConfigureOrganisation)
+            .await?;
+        let mut cells: HashMap<String, String> = fields
+            .iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    serde_json::Value::String(s) => s.trim().to_string(),
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                (k.clone(), text)
+            })
+            .collect();
+        cells.insert("code".into(), code.to_string());
+        let mut rows = Vec::new();
+        // The parent chain first, from the store, so inheritance resolves as on import.
+        let mut chain = Vec::new();
+        let mut parent = cells.get("parent_code").cloned().filter(|p| !p.is_empty());
+        while let Some(code) = parent {
+            let Some(record) = self.store.get_category(&code).await? else {
+                return Err(AppError::Validation(vec![FieldError::new(
+                    "parent_code",
+                    "missing_reference",
+                    format!("上级类别“{code}”不存在"),
+                    format!("no parent category \"{code}\""),
+                )]));
+            };
+            parent = record.parent_code.clone();
+            chain.push(record);
+            if chain.len() > 10 {
+                break;
+            }
+        }
+        for (i, record) in chain.iter().rev().enumerate() {
+            let category = Category::from_record(record)?;
+            let limit = |l: Limit| match l {
+                Limit::WorkingHours(n) => format!("{n}h"),
+                Limit::WorkingDays(n) => format!("{n}d"),
+                Limit::CalendarDays(n) => format!("{n}cd"),
+            };
+            let row: HashMap<String, String> = [
+                ("code", record.code.clone()),
+                ("name", record.name.clone()),
+                (
+                    "parent_code",
+                    record.parent_code.clone().unwrap_or_default(),
+                ),
+                ("case_kind", record.case_kind.clone().unwrap_or_default()),
+                ("response", limit(category.limits.response)),
+                ("handling", limit(category.limits.handling)),
+                ("follow_up", limit(category.limits.follow_up)),
+                (
+                    "town_department",
+                    category.town_department.clone().unwrap_or_default(),
+                ),
+                (
+                    "county_department",
+                    category.county_department.clone().unwrap_or_default(),
+                ),
+                ("grid_handles", category.grid_handles.to_string()),
+                ("auto_dispatch", category.auto_dispatch.to_string()),
+                ("pausable", category.pausable.to_string()),
+                ("keywords", record.keywords.clone()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            rows.push(TableRow {
+                line: i + 1,
+                cells: row,
+            });
+        }
+        let line = rows.len() + 1;
+        rows.push(TableRow { line, cells });
+        let parsed = parse_catalog(&rows).map_err(|e| match e {
+            // The edited category's errors name its fields plainly (no row number).
+            AppError::Validation(errors) => AppError::Validation(
+                errors
+                    .into_iter()
+                    .map(|mut f| {
+                        if let Some(rest) = f.field.strip_prefix(&format!("row {line}: ")) {
+                            f.field = rest.to_string();
+                        }
+                        f
+                    })
+                    .collect(),
+            ),
+            other => other,
+        })?;
+        let Some(record) = parsed.last().cloned() else {
+            return Err(AppError::Internal("no category parsed".into()));
+        };
+        let audit = actor.audit(
+            self.now(),
+            "catalog.save",
+            format!("category:{}", record.code),
+            "ok",
+            serde_json::json!({ "name": record.name }),
+        );
+        self.store
+            .upsert_categories(std::slice::from_ref(&record), self.now(), &[audit])
+            .await?;
+        Category::from_record(&record)
+    }
+
     /// Every category with its effective values (every signed-in staff member may read the catalog).
     pub async fn categories(&self) -> AppResult<Vec<Category>> {
         self.store

@@ -797,7 +797,9 @@ impl Store {
                 "UPDATE cases SET status = $1, category_code = $2, owner_region = $3, owner_path = $4, lead_unit = $5, claimed_by = $6, \
                  leader_owner = $7, response_due = $8, handling_due = $9, follow_up_due = $10, deadline_provisional = $11, reopen_count = $12, \
                  merged_into = $13, satisfaction = $14, state = $15, accepted_at = $16, resolved_at = $17, closed_at = $18, updated_at = $19, \
-                 warning = CASE WHEN $1 IN ('closed', 'archived', 'rejected', 'merged') THEN 'none' ELSE warning END, \
+                 warning = CASE WHEN $1 IN ('closed', 'archived', 'rejected', 'merged') THEN 'none' \
+                 WHEN warning = 'return_escalated' AND $1 <> 'returned' THEN 'none' \
+                 WHEN handling_due IS DISTINCT FROM $9 AND ($9 IS NULL OR $9 > $19) THEN 'none' ELSE warning END, \
                  version = version + 1 WHERE id = $20 AND version = $21",
             )
             .bind(&c.status)
@@ -1178,6 +1180,151 @@ impl Store {
     pub async fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         on_pool!(self, pool => {
             Ok(sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1").bind(micros(before)).execute(pool).await?.rows_affected())
+        })
+    }
+}
+
+/// A citizen's verification code as held (hashed) until used or expired.
+#[derive(Debug, Clone)]
+pub struct VerificationOutcome {
+    pub ok: bool,
+    /// Wrong tries so far (the code is dropped after five).
+    pub attempts: i64,
+}
+
+impl Store {
+    /// Holds a new code for a phone, unless one was issued less than `min_interval` ago (then false).
+    pub async fn put_verification_code(
+        &self,
+        phone_hash: &str,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+        min_interval: chrono::Duration,
+    ) -> StoreResult<bool> {
+        let now = micros(now);
+        let expires_at = now + ttl;
+        on_pool!(self, pool => {
+            let mut tx = begin_write!(self, pool);
+            let existing = sqlx::query("SELECT expires_at FROM verification_codes WHERE phone_hash = $1")
+                .bind(phone_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(row) = existing {
+                let previous: DateTime<Utc> = row.try_get("expires_at")?;
+                if previous - ttl + min_interval > now {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+            }
+            sqlx::query("INSERT INTO verification_codes (phone_hash, code_hash, expires_at, attempts) VALUES ($1, $2, $3, 0) \
+                         ON CONFLICT (phone_hash) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, attempts = 0")
+                .bind(phone_hash)
+                .bind(code_hash)
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Checks (and on success consumes) a code; five wrong tries drop it.
+    pub async fn use_verification_code(
+        &self,
+        phone_hash: &str,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<VerificationOutcome> {
+        let now = micros(now);
+        on_pool!(self, pool => {
+            let mut tx = begin_write!(self, pool);
+            let row = sqlx::query("SELECT code_hash, expires_at, attempts FROM verification_codes WHERE phone_hash = $1")
+                .bind(phone_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(row) = row else {
+                tx.rollback().await?;
+                return Ok(VerificationOutcome { ok: false, attempts: 0 });
+            };
+            let stored: String = row.try_get("code_hash")?;
+            let expires_at: DateTime<Utc> = row.try_get("expires_at")?;
+            let attempts: i32 = row.try_get("attempts")?;
+            let attempts = i64::from(attempts);
+            if expires_at <= now || attempts >= 5 {
+                sqlx::query("DELETE FROM verification_codes WHERE phone_hash = $1").bind(phone_hash).execute(&mut *tx).await?;
+                tx.commit().await?;
+                return Ok(VerificationOutcome { ok: false, attempts });
+            }
+            if stored == code_hash {
+                sqlx::query("DELETE FROM verification_codes WHERE phone_hash = $1").bind(phone_hash).execute(&mut *tx).await?;
+                tx.commit().await?;
+                return Ok(VerificationOutcome { ok: true, attempts });
+            }
+            sqlx::query("UPDATE verification_codes SET attempts = attempts + 1 WHERE phone_hash = $1").bind(phone_hash).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(VerificationOutcome { ok: false, attempts: attempts + 1 })
+        })
+    }
+
+    /// Returned cases the center has not ruled on since `before`: each is escalated to the center's lead once.
+    pub async fn escalate_stale_returns(
+        &self,
+        before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<DueCase>> {
+        let now = micros(now);
+        on_pool!(self, pool => {
+            let mut tx = begin_write!(self, pool);
+            let rows = sqlx::query(
+                "UPDATE cases SET warning = 'return_escalated' WHERE status = 'returned' AND warning <> 'return_escalated' AND updated_at < $1 \
+                 RETURNING id, number, lead_unit, owner_region, handling_due",
+            )
+            .bind(micros(before))
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut out = Vec::new();
+            for row in rows {
+                let due = DueCase {
+                    id: row.try_get("id")?,
+                    number: row.try_get("number")?,
+                    warning: "return_escalated".into(),
+                    lead_unit: row.try_get("lead_unit")?,
+                    owner_region: row.try_get("owner_region")?,
+                    handling_due: row.try_get("handling_due")?,
+                };
+                sqlx::query("INSERT INTO notifications (recipient, case_id, kind, message, created_at) VALUES ($1, $2, 'return_unruled', $3, $4)")
+                    .bind(format!("leader@region:{}", due.owner_region))
+                    .bind(due.id)
+                    .bind(format!("案件 {} 被退回后中心逾期未裁定，请领导协调", due.number))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                out.push(due);
+            }
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+}
+
+impl Store {
+    /// An idempotency key seen before: its request hash and the case it made.
+    pub async fn idempotency_key(
+        &self,
+        scope: &str,
+        key: &str,
+    ) -> StoreResult<Option<(String, Option<i64>)>> {
+        on_pool!(self, pool => {
+            let row = sqlx::query("SELECT request_hash, case_id FROM idempotency_keys WHERE scope = $1 AND key = $2")
+                .bind(scope)
+                .bind(key)
+                .fetch_optional(pool)
+                .await?;
+            Ok(match row {
+                Some(row) => Some((row.try_get("request_hash")?, row.try_get("case_id")?)),
+                None => None,
+            })
         })
     }
 }

@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<ApiState> {
         .routes(routes!(notifications))
         .routes(routes!(mark_read))
         .routes(routes!(public_register))
+        .routes(routes!(public_verification_code))
         .routes(routes!(public_track))
 }
 
@@ -435,4 +436,21 @@ async fn public_track(
 ) -> ApiResult<Json<serde_json::Value>> {
     let view = state.app.track(&q.number, &q.secret).await?;
     Ok(Json(serde_json::to_value(view).unwrap_or_default()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VerificationIn {
+    pub phone: String,
+}
+
+/// Sends a verification code by text message to the phone a citizen gives on the public page (one a minute;
+/// valid ten minutes). The development sender writes it to the log.
+#[utoipa::path(post, path = "/api/v1/public/verification-codes", tag = "public", request_body = VerificationIn,
+    responses((status = 204), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn public_verification_code(
+    State(state): State<ApiState>,
+    Json(body): Json<VerificationIn>,
+) -> ApiResult<StatusCode> {
+    state.app.send_verification_code(&body.phone).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

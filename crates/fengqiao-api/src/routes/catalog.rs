@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,6 +17,7 @@ pub fn router() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(list_categories))
         .routes(routes!(import_categories))
+        .routes(routes!(save_category))
         .routes(routes!(suggest_categories))
         .routes(routes!(calendar_days))
         .routes(routes!(import_notice))
@@ -152,4 +153,19 @@ async fn import_notice(
         .import_calendar_notice(Some(&actor), q.year, &body)
         .await?;
     Ok(Json(serde_json::to_value(outcome).unwrap_or_default()))
+}
+
+/// Creates or edits one category (administrators). Fields as in the import's header; limits written
+/// 4h, 5d or 60cd; empty fields inherit from the parent.
+#[utoipa::path(put, path = "/api/v1/categories/{code}", tag = "catalog", security(("bearer" = [])), params(("code" = String, Path)),
+    request_body(content = Object),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn save_category(
+    State(state): State<ApiState>,
+    Authenticated(actor): Authenticated,
+    Path(code): Path<String>,
+    Json(body): Json<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let category = state.app.save_category(&actor, &code, &body).await?;
+    Ok(Json(serde_json::to_value(category).unwrap_or_default()))
 }

@@ -727,6 +727,42 @@ async fn citizens_submit_from_the_public_page_and_duplicates_are_offered() -> Te
                 .await
             }
         };
+        // A phone on the public page must be verified by the code sent to it.
+        let (status, answer) = post("c0", citizen.clone()).await;
+        assert_eq!(
+            (status, answer["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("verification_code")),
+            "{backend}: {answer}"
+        );
+        let response = s
+            .http
+            .post(s.url("/api/v1/public/verification-codes"))
+            .json(&json!({ "phone": "13912345678" }))
+            .send()
+            .await?;
+        assert_eq!(response.status(), StatusCode::NO_CONTENT, "{backend}");
+        let response = s
+            .http
+            .post(s.url("/api/v1/public/verification-codes"))
+            .json(&json!({ "phone": "13912345678" }))
+            .send()
+            .await?;
+        assert_eq!(
+            response.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{backend}: one code a minute"
+        );
+        let code = s.sms.last_code("13912345678").expect("a code was sent");
+        let mut wrong = citizen.clone();
+        wrong["verification_code"] = json!(if code == "000000" { "111111" } else { "000000" });
+        let (status, answer) = post("c0", wrong).await;
+        assert_eq!(
+            (status, answer["fields"][0]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("wrong")),
+            "{backend}"
+        );
+        let mut citizen = citizen.clone();
+        citizen["verification_code"] = json!(code);
         let (status, answer) = post("c1", citizen.clone()).await;
         assert_eq!(status, StatusCode::CREATED, "{backend}: {answer}");
         let number = answer["case"]["number"].as_str().unwrap().to_string();
@@ -734,7 +770,15 @@ async fn citizens_submit_from_the_public_page_and_duplicates_are_offered() -> Te
         let (status, again) = post("c1", citizen.clone()).await;
         assert_eq!(
             (status, again["case"]["number"].as_str()),
-            (StatusCode::OK, Some(number.as_str()))
+            (StatusCode::OK, Some(number.as_str())),
+            "{backend}: a retry replays (the used code is not asked again)"
+        );
+        let anonymous = json!({ "kind": "request", "channel": "self_service", "title": "建议", "description": "建议增设健身器材", "region_code": VILLAGE_A });
+        let (status, answer) = post("c9", anonymous).await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "{backend}: anonymous submissions need no phone: {answer}"
         );
         // The public page must send a key, and only self-service cases.
         let response = s
@@ -887,6 +931,93 @@ async fn deadlines_follow_the_calendar_and_a_new_notice_recomputes_provisional_o
                 .iter()
                 .any(|n| n["kind"] == "overdue"),
             "{backend}: {inbox}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn admins_edit_the_catalog_and_unruled_returns_reach_the_lead() -> TestResult {
+    for backend in backends() {
+        let s = Server::start(backend).await;
+        let t = staff(&s).await;
+        s.user("admin_a", "admin", "region:370883", false).await;
+        let admin = s.login("admin_a").await;
+        let response = s.http.put(s.url("/api/v1/categories/dispute.neighbour")).bearer_auth(&admin)
+            .json(&json!({ "name": "邻里纠纷", "parent_code": "dispute", "handling": "7d", "grid_handles": "true" })).send().await?;
+        let (status, category) = decode(response).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {category}");
+        assert_eq!(
+            category["limits"]["handling"],
+            json!({ "unit": "working_days", "amount": 7 })
+        );
+        assert_eq!(
+            category["limits"]["follow_up"]["amount"], 3,
+            "{backend}: inherited from 矛盾纠纷"
+        );
+        let response = s
+            .http
+            .put(s.url("/api/v1/categories/dispute.neighbour"))
+            .bearer_auth(&admin)
+            .json(&json!({ "name": "邻里纠纷", "parent_code": "dispute", "handling": "7 weeks" }))
+            .send()
+            .await?;
+        let (status, answer) = decode(response).await;
+        assert_eq!(
+            (status, answer["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("handling")),
+            "{backend}: {answer}"
+        );
+        let response = s
+            .http
+            .put(s.url("/api/v1/categories/dispute.neighbour"))
+            .bearer_auth(&t.dispatcher)
+            .json(&json!({ "name": "x", "parent_code": "dispute" }))
+            .send()
+            .await?;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+        // A return left unruled for a day goes to the center's lead.
+        let (id, _, _) = register(&s, &t.clerk, dispute("13912345678")).await;
+        s.act(
+            &t.clerk,
+            id,
+            json!({ "action": "accept", "category": "dispute.neighbour" }),
+        )
+        .await;
+        s.act(
+            &t.dispatcher,
+            id,
+            json!({ "action": "dispatch", "lead": format!("dept:{}", s.dept_a) }),
+        )
+        .await;
+        s.act(
+            &t.police,
+            id,
+            json!({ "action": "return", "reason": "非本单位职责" }),
+        )
+        .await;
+        s.clock.advance(chrono::Duration::hours(25));
+        assert!(s.app.sweep_deadlines().await? >= 1, "{backend}");
+        let leader = s.login("leader_a").await;
+        let (_, inbox) = s.get(&leader, "/api/v1/notifications").await;
+        assert!(
+            inbox["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["kind"] == "return_unruled"),
+            "{backend}: {inbox}"
+        );
+        let clerk = s.login("clerk_a").await;
+        let (_, clerk_inbox) = s.get(&clerk, "/api/v1/notifications").await;
+        assert!(
+            !clerk_inbox["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["kind"] == "return_unruled"),
+            "{backend}: only the lead"
         );
     }
     Ok(())

@@ -75,6 +75,32 @@ pub struct Server {
     pub dept_b: i64,
     /// Town A's other departments by kind.
     pub town_units: std::collections::BTreeMap<String, i64>,
+    /// Text messages the server "sent".
+    pub sms: Arc<CapturedSms>,
+}
+
+/// An SMS sender that keeps what it sends, for tests to read.
+#[derive(Default)]
+pub struct CapturedSms(std::sync::Mutex<Vec<(String, String)>>);
+
+impl fengqiao_app::sms::SmsSender for CapturedSms {
+    fn send(&self, phone: &str, text: &str) {
+        self.0
+            .lock()
+            .expect("lock")
+            .push((phone.to_string(), text.to_string()));
+    }
+}
+
+impl CapturedSms {
+    /// The six-digit code in the last message to a phone.
+    pub fn last_code(&self, phone: &str) -> Option<String> {
+        let messages = self.0.lock().expect("lock");
+        let (_, text) = messages.iter().rev().find(|(p, _)| p == phone)?;
+        text.split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .map(str::to_string)
+    }
 }
 
 pub fn start_time() -> DateTime<Utc> {
@@ -104,9 +130,11 @@ impl Server {
             ..Settings::default()
         };
         let keys = PersonalDataKeys::from_master(&[42; 32]).expect("keys");
-        let app = App::new(store, clock.clone(), keys, settings)
+        let mut app = App::new(store, clock.clone(), keys, settings)
             .await
             .expect("app");
+        let sms = Arc::new(CapturedSms::default());
+        app.sms = sms.clone();
 
         let regions = [
             ("37", "山东省", None),
@@ -212,6 +240,7 @@ impl Server {
             dept_a,
             dept_b,
             town_units,
+            sms,
         }
     }
 
