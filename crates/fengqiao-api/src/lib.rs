@@ -59,6 +59,7 @@ pub fn metrics_handle() -> PrometheusHandle {
         (name = "audit", description = "The audit trail"),
         (name = "cases", description = "Intake, the workflow, timeline, attachments, notifications"),
         (name = "catalog", description = "The matter catalog and the working calendar"),
+        (name = "rates", description = "The rates with their formulas and drill-down"),
         (name = "public", description = "The citizen's page: submit and track without signing in"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -88,6 +89,7 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
         .merge(routes::audit::router())
         .merge(routes::cases::router())
         .merge(routes::catalog::router())
+        .merge(routes::rates::router())
 }
 
 /// The OpenAPI document.

@@ -270,6 +270,10 @@ pub struct CaseOut {
     pub response_due: Option<chrono::DateTime<chrono::Utc>>,
     pub handling_due: Option<chrono::DateTime<chrono::Utc>>,
     pub follow_up_due: Option<chrono::DateTime<chrono::Utc>>,
+    /// Feedback to a visitor is due (2 working days after a walk-in), until given.
+    pub feedback_due: Option<chrono::DateTime<chrono::Utc>>,
+    /// The handling clock stands still, waiting on the citizen.
+    pub clock_paused: bool,
     /// A deadline rests on a year whose holiday notice is not yet published.
     pub deadline_provisional: bool,
     /// none, yellow (due soon) or red (overdue)
@@ -322,6 +326,8 @@ impl From<fengqiao_app::cases::CaseView> for CaseOut {
             response_due: c.response_due,
             handling_due: c.handling_due,
             follow_up_due: c.follow_up_due,
+            feedback_due: c.feedback_due,
+            clock_paused: c.clock_paused,
             deadline_provisional: c.deadline_provisional,
             warning: c.warning,
             pending_extension: c.pending_extension,

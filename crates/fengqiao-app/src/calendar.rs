@@ -28,6 +28,13 @@ impl DeadlineRules for CalendarRules {
             provisional: d.provisional,
         }
     }
+    fn elapsed_working_days(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> u32 {
+        u32::try_from(self.calendar.working_days_between(from, to).max(0)).unwrap_or(u32::MAX)
+    }
 }
 
 /// Builds the calendar: the official seed, then each stored notice year on top.

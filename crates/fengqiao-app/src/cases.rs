@@ -122,6 +122,8 @@ pub struct CaseView {
     pub response_due: Option<DateTime<Utc>>,
     pub handling_due: Option<DateTime<Utc>>,
     pub follow_up_due: Option<DateTime<Utc>>,
+    pub feedback_due: Option<DateTime<Utc>>,
+    pub clock_paused: bool,
     pub deadline_provisional: bool,
     pub warning: String,
     pub pending_extension: Option<serde_json::Value>,
@@ -239,6 +241,16 @@ pub enum ActionInput {
     },
     MergeInto {
         target_number: String,
+    },
+    PauseClock {
+        reason: String,
+    },
+    ResumeClock {
+        #[serde(default)]
+        note: String,
+    },
+    GiveFeedback {
+        note: String,
     },
 }
 
@@ -399,6 +411,15 @@ impl App {
         Ok((record, units))
     }
 
+    /// A case record as staff see it (the caller has checked visibility).
+    pub(crate) async fn view_case(
+        &self,
+        record: CaseRecord,
+        units: Vec<CaseUnitRecord>,
+    ) -> AppResult<CaseView> {
+        self.view(record, units).await
+    }
+
     async fn view(&self, record: CaseRecord, units: Vec<CaseUnitRecord>) -> AppResult<CaseView> {
         let parties = self
             .store
@@ -439,6 +460,8 @@ impl App {
             response_due: record.response_due,
             handling_due: record.handling_due,
             follow_up_due: record.follow_up_due,
+            feedback_due: record.feedback_due,
+            clock_paused: record.clock_paused,
             deadline_provisional: record.deadline_provisional,
             warning: record.warning,
             pending_extension: state
@@ -793,12 +816,21 @@ impl App {
             Registrant::Staff(actor) => Some(actor.user.id),
             Registrant::Citizen { .. } => None,
         };
-        let state = Case::register(
+        let mut state = Case::register(
             kind,
             category.as_ref().map(|c| c.code.clone()),
             owner.clone(),
             now,
         );
+        if channel == Channel::WalkIn {
+            // Feedback to a visitor within 2 working days of the visit.
+            let rules = self.deadline_rules();
+            state.deadlines.feedback = Some(fengqiao_domain::case::DeadlineRules::deadline(
+                &rules,
+                now,
+                fengqiao_domain::case::Limit::WorkingDays(2),
+            ));
+        }
         let actor_name = match registrant {
             Registrant::Staff(actor) => actor.audit_name(),
             Registrant::Citizen { device_id, .. } => format!("citizen:{device_id}"),
@@ -1190,6 +1222,11 @@ impl App {
                     target_number: target_number.trim().to_string(),
                 }
             }
+            ActionInput::PauseClock { reason } => Command::PauseClock {
+                reason: reason.clone(),
+            },
+            ActionInput::ResumeClock { note } => Command::ResumeClock { note: note.clone() },
+            ActionInput::GiveFeedback { note } => Command::GiveFeedback { note: note.clone() },
         })
     }
 
@@ -1367,6 +1404,7 @@ impl App {
             },
             supervision,
             notifications,
+            dispatch: dispatch_change(&command, &state, &next),
         };
         let audit = actor.audit(
             now,
@@ -1854,6 +1892,7 @@ impl App {
                     },
                     supervision: None,
                     notifications: Vec::new(),
+                    dispatch: fengqiao_store::DispatchChange::default(),
                 };
                 let audit = self.system_audit(
                     "case.deadlines_recomputed",
@@ -1900,6 +1939,36 @@ fn public_milestone(event: &str) -> &'static str {
     }
 }
 
+/// How a transition changes the case's dispatch records (the response rate counts them).
+fn dispatch_change(
+    command: &Command,
+    before: &Case,
+    after: &Case,
+) -> fengqiao_store::DispatchChange {
+    let answered = matches!(command, Command::Claim | Command::Return { .. });
+    let redispatched =
+        after.dispatched_at != before.dispatched_at && after.status == Status::Dispatched;
+    let leaves_unit = matches!(
+        command,
+        Command::Return { .. }
+            | Command::Escalate { .. }
+            | Command::Reopen { .. }
+            | Command::MergeInto { .. }
+    ) || redispatched;
+    fengqiao_store::DispatchChange {
+        respond: answered,
+        end: leaves_unit,
+        start: if redispatched {
+            after
+                .lead
+                .as_ref()
+                .map(|lead| (lead.key(), after.deadlines.response.map(|d| d.at)))
+        } else {
+            None
+        },
+    }
+}
+
 /// The columns that mirror a domain case.
 fn columns_of(
     state: &Case,
@@ -1925,6 +1994,8 @@ fn columns_of(
         response_due: state.deadlines.response.map(|d| d.at),
         handling_due: state.deadlines.handling.map(|d| d.at),
         follow_up_due: state.deadlines.follow_up.map(|d| d.at),
+        feedback_due: state.deadlines.feedback.map(|d| d.at),
+        clock_paused: state.paused_at.is_some(),
         deadline_provisional: state.deadlines.provisional(),
         reopen_count: i64::from(state.reopen_count),
         merged_into: state.merged_into.clone(),

@@ -60,8 +60,9 @@ pub struct Category {
 
 impl Category {
     pub fn from_record(record: &CategoryRecord) -> AppResult<Category> {
-        let limits: CaseLimits = serde_json::from_value(record.limits.clone())
+        let mut limits: CaseLimits = serde_json::from_value(record.limits.clone())
             .map_err(|e| AppError::Internal(format!("category {} limits: {e}", record.code)))?;
+        limits.pausable = record.pausable;
         let department = |level: &str| {
             record
                 .departments
@@ -205,6 +206,7 @@ pub fn parse_catalog(rows: &[TableRow]) -> AppResult<Vec<CategoryRecord>> {
             response: limit("response", parent_limits.map(|l| l.response)),
             handling: limit("handling", parent_limits.map(|l| l.handling)),
             follow_up: limit("follow_up", parent_limits.map(|l| l.follow_up)),
+            pausable: false,
         };
         let case_kind = match row.get("case_kind") {
             "" => parent.as_ref().and_then(|p| p.case_kind.clone()),

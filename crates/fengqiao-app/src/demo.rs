@@ -34,6 +34,7 @@ pub struct DemoSummary {
     pub grids: usize,
     pub departments: usize,
     pub residents: usize,
+    pub cases: usize,
     pub logins: Vec<DemoLogin>,
     pub password: &'static str,
 }
@@ -73,6 +74,14 @@ impl App {
 
     /// Loads the demo into an empty database. `divisions_csv` and `towns_csv` are the committed extracts.
     pub async fn load_demo(&self, divisions_csv: &str, towns_csv: &str) -> AppResult<DemoSummary> {
+        if self.store.list_categories().await?.is_empty() {
+            self.import_catalog(
+                None,
+                crate::catalog::DEFAULT_CATALOG.as_bytes(),
+                "catalog.csv",
+            )
+            .await?;
+        }
         let divisions = parse_divisions(divisions_csv)?;
         let regions: Vec<RegionInput> = divisions
             .iter()
@@ -341,14 +350,282 @@ impl App {
             .await?;
             resident_count += 1;
         }
+        let cases = self.load_demo_cases(&ids, &grids).await?;
         self.seal_audit().await?;
         Ok(DemoSummary {
             regions: region_count,
             grids: grid_count,
             departments: department_count,
             residents: resident_count,
+            cases,
             logins,
             password: DEMO_PASSWORD,
         })
+    }
+}
+
+/// The demo's cases: what people in 太平镇 bring to the center, and how far each has come.
+const DEMO_CASES: &[(&str, &str, &str, &str, &str)] = &[
+    // (channel, category, title, description, how far: registered|accepted|dispatched|in_progress|resolved|follow_up|closed)
+    (
+        "walk_in",
+        "public_security.theft",
+        "电动车被盗",
+        "昨晚停在楼下的电动车被盗，车锁被剪断，请求派出所调查。",
+        "in_progress",
+    ),
+    (
+        "phone",
+        "dispute.traffic_accident",
+        "路口剐蹭纠纷",
+        "两车在村口路口剐蹭，双方对责任有争议，请求调解。",
+        "resolved",
+    ),
+    (
+        "hotline_12345",
+        "public_security.fight",
+        "集市有人打架",
+        "集市东头两名摊主因摊位发生推搡，现场围观人多。",
+        "closed",
+    ),
+    (
+        "walk_in",
+        "dispute.marriage_family.domestic_violence",
+        "家庭暴力求助",
+        "反映丈夫酒后多次动手，请求帮助。",
+        "follow_up",
+    ),
+    (
+        "grid_report",
+        "public_security.gambling",
+        "疑似聚众赌博",
+        "网格巡查发现村委会后院有人聚集打牌，疑似赌博。",
+        "dispatched",
+    ),
+    (
+        "self_service",
+        "urban_management.street_light",
+        "路灯不亮",
+        "村东主干道路灯已经坏了一周，夜间出行不便。",
+        "registered",
+    ),
+    (
+        "walk_in",
+        "dispute.neighbour",
+        "邻居占用通道",
+        "邻居在两家共用通道堆放杂物，协商无果。",
+        "accepted",
+    ),
+    (
+        "phone",
+        "livelihood.water_supply",
+        "自来水管漏水",
+        "巷口自来水管漏水严重，路面结冰。",
+        "accepted",
+    ),
+    (
+        "hotline_12345",
+        "dispute.labour.wage_arrears",
+        "工地拖欠工资",
+        "在镇上工地干活三个月，工资一直没结清，共十二人。",
+        "registered",
+    ),
+    (
+        "letter",
+        "suggestion",
+        "建议增设健身器材",
+        "建议在村文化广场增设一些健身器材。",
+        "registered",
+    ),
+    (
+        "grid_report",
+        "safety_hazard.fire.corridor",
+        "楼道堆物",
+        "居民楼楼道堆放大量纸箱，存在消防隐患。",
+        "accepted",
+    ),
+    (
+        "walk_in",
+        "public_security.fraud.telecom",
+        "接到冒充客服电话",
+        "老人接到冒充快递客服的电话，已转账两千元。",
+        "in_progress",
+    ),
+    (
+        "video_patrol",
+        "urban_management.road_occupation",
+        "商户占道经营",
+        "视频巡查发现主街多家商户占道摆放货物。",
+        "registered",
+    ),
+    (
+        "phone",
+        "public_security.theft",
+        "店铺夜间被撬",
+        "超市后门夜间被撬，丢失现金和香烟。",
+        "closed",
+    ),
+    (
+        "walk_in",
+        "consultation.legal",
+        "咨询宅基地继承",
+        "咨询父母去世后宅基地使用权如何继承。",
+        "registered",
+    ),
+    (
+        "hotline_12345",
+        "environment.livestock",
+        "养殖场气味大",
+        "村西养猪场气味很大，污水外排。",
+        "accepted",
+    ),
+];
+
+impl App {
+    /// Registers the demo cases through the same use cases staff use, and moves each as far as the table says.
+    async fn load_demo_cases(
+        &self,
+        ids: &BTreeMap<&str, i64>,
+        grids: &[NewGrid],
+    ) -> AppResult<usize> {
+        use crate::cases::{ActionInput, CaseInput, PartyInput, Registrant};
+        use geo::InteriorPoint;
+        let actor = |name: &'static str| async move {
+            let id = ids
+                .get(name)
+                .copied()
+                .ok_or_else(|| AppError::Internal(format!("no demo user {name}")))?;
+            let user = self.store.get_user(id).await?.ok_or(AppError::NotFound)?;
+            self.actor_for(user, "demo".into(), None).await
+        };
+        let clerk = actor("clerk").await?;
+        let dispatcher = actor("dispatcher").await?;
+        let handler = actor("handler").await?;
+        let points: Vec<(f64, f64)> = grids
+            .iter()
+            .filter(|g| g.village_code.starts_with(DEMO_TOWN) && g.kind == "basic")
+            .filter_map(|g| crate::org::parse_geometry(&g.geometry).ok())
+            .filter_map(|shape| shape.interior_point())
+            .map(|p| (p.x(), p.y()))
+            .collect();
+        let mut count = 0;
+        for (i, (channel, category, title, description, stage)) in DEMO_CASES.iter().enumerate() {
+            let (lng, lat) = points
+                .get((i * 7) % points.len().max(1))
+                .copied()
+                .unwrap_or((116.82, 35.42));
+            let n = u32::try_from(i).unwrap_or(0);
+            let input = CaseInput {
+                kind: if category.starts_with("dispute") {
+                    "dispute".into()
+                } else if *channel == "grid_report" {
+                    "grid_event".into()
+                } else {
+                    "request".into()
+                },
+                channel: if *channel == "self_service" {
+                    "phone".into()
+                } else {
+                    (*channel).into()
+                },
+                urgency: None,
+                category: Some((*category).into()),
+                title: (*title).into(),
+                description: (*description).into(),
+                tags: Vec::new(),
+                address: String::new(),
+                lng: Some(lng),
+                lat: Some(lat),
+                coord_system: None,
+                region_code: None,
+                parties: vec![PartyInput {
+                    role: "reporter".into(),
+                    name: ["李桂芳", "张建军", "王秀兰", "赵德明", "孙丽娟", "周长河"][i % 6]
+                        .into(),
+                    phone: Some(format!("1376371{:04}", 2000 + n * 53)),
+                    id_number: None,
+                }],
+                verification_code: None,
+            };
+            let registered = self
+                .register_case(Registrant::Staff(&clerk), &input, None)
+                .await?;
+            let id = registered.case.id;
+            count += 1;
+            let order = [
+                "registered",
+                "accepted",
+                "dispatched",
+                "in_progress",
+                "resolved",
+                "follow_up",
+                "closed",
+            ];
+            let reach = order.iter().position(|s| s == stage).unwrap_or(0);
+            if reach >= 1 {
+                self.act(
+                    &dispatcher,
+                    id,
+                    &ActionInput::Accept { category: None },
+                    None,
+                )
+                .await?;
+            }
+            if reach >= 2 {
+                let case = self.case(&dispatcher, id).await?;
+                if case.status == "accepted" {
+                    let proposal = self.route_proposal(&dispatcher, id).await?;
+                    let lead = if reach >= 3 { None } else { proposal.lead };
+                    let police = handler.grants.iter().find_map(|(_, s)| match s {
+                        fengqiao_domain::codes::Scope::Department(d) => Some(format!("dept:{d}")),
+                        _ => None,
+                    });
+                    let Some(lead) = lead.or(police) else {
+                        continue;
+                    };
+                    self.act(
+                        &dispatcher,
+                        id,
+                        &ActionInput::Dispatch {
+                            lead,
+                            assisting: Vec::new(),
+                        },
+                        None,
+                    )
+                    .await?;
+                }
+            }
+            if reach >= 3 {
+                self.act(&handler, id, &ActionInput::Claim, None).await?;
+            }
+            if reach >= 4 {
+                self.act(
+                    &handler,
+                    id,
+                    &ActionInput::Resolve {
+                        result: "已调查处理，向当事人反馈处理结果。".into(),
+                    },
+                    None,
+                )
+                .await?;
+            }
+            if reach >= 5 {
+                self.act(&dispatcher, id, &ActionInput::ApproveReview, None)
+                    .await?;
+            }
+            if reach >= 6 {
+                self.act(
+                    &dispatcher,
+                    id,
+                    &ActionInput::FollowUp {
+                        outcome: "satisfied".into(),
+                        note: "群众表示满意".into(),
+                    },
+                    None,
+                )
+                .await?;
+            }
+        }
+        Ok(count)
     }
 }

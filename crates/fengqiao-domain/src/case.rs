@@ -165,6 +165,12 @@ pub struct DeadlineAt {
 pub trait DeadlineRules {
     /// The deadline `limit` after `start`.
     fn deadline(&self, start: DateTime<Utc>, limit: Limit) -> DeadlineAt;
+
+    /// Working days that passed between two instants (a paused clock adds them back). The default counts
+    /// calendar days; the official calendar counts working days.
+    fn elapsed_working_days(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
+        u32::try_from((to - from).num_days().max(0)).unwrap_or(u32::MAX)
+    }
 }
 
 /// The limits that govern a case, from its category in the matter catalog.
@@ -176,6 +182,9 @@ pub struct CaseLimits {
     pub handling: Limit,
     /// Follow up within this after the resolution is approved (回访).
     pub follow_up: Limit,
+    /// Whether waiting on the citizen may pause the handling clock.
+    #[serde(default)]
+    pub pausable: bool,
 }
 
 impl Default for CaseLimits {
@@ -184,6 +193,7 @@ impl Default for CaseLimits {
             response: Limit::WorkingHours(4),
             handling: Limit::WorkingDays(5),
             follow_up: Limit::WorkingDays(3),
+            pausable: false,
         }
     }
 }
@@ -194,12 +204,15 @@ pub struct Deadlines {
     pub response: Option<DeadlineAt>,
     pub handling: Option<DeadlineAt>,
     pub follow_up: Option<DeadlineAt>,
+    /// Feedback to the citizen after a visit (2 working days), until given.
+    #[serde(default)]
+    pub feedback: Option<DeadlineAt>,
 }
 
 impl Deadlines {
     /// Whether any current deadline rests on a provisional calendar year.
     pub fn provisional(&self) -> bool {
-        [self.response, self.handling, self.follow_up]
+        [self.response, self.handling, self.follow_up, self.feedback]
             .iter()
             .flatten()
             .any(|d| d.provisional)
@@ -252,6 +265,9 @@ pub struct Case {
     pub extended_working_days: u32,
     /// When the resolution was approved (the follow-up clock's start).
     pub reviewed_at: Option<DateTime<Utc>>,
+    /// Since when the handling clock is paused, waiting on the citizen.
+    #[serde(default)]
+    pub paused_at: Option<DateTime<Utc>>,
 }
 
 /// How the center rules on a return (退回).
@@ -355,6 +371,18 @@ pub enum Command {
     MergeInto {
         target_number: String,
     },
+    /// Pauses the handling clock while waiting on the citizen (only where the category allows).
+    PauseClock {
+        reason: String,
+    },
+    /// Restarts the handling clock; the deadline moves by the working days it stood still.
+    ResumeClock {
+        note: String,
+    },
+    /// Records the feedback given to the citizen after a visit (来访 2 个工作日内反馈).
+    GiveFeedback {
+        note: String,
+    },
 }
 
 impl Command {
@@ -386,6 +414,9 @@ impl Command {
             Command::AddNote { .. } => "note_added",
             Command::ChangeCategory { .. } => "category_changed",
             Command::MergeInto { .. } => "merged",
+            Command::PauseClock { .. } => "clock_paused",
+            Command::ResumeClock { .. } => "clock_resumed",
+            Command::GiveFeedback { .. } => "feedback_given",
         }
     }
 }
@@ -488,6 +519,9 @@ fn action_zh(action: &str) -> &'static str {
         "leader_assigned" => "领导包案",
         "note_added" => "添加备注",
         "category_changed" => "变更类别",
+        "clock_paused" => "暂停计时",
+        "clock_resumed" => "恢复计时",
+        "feedback_given" => "反馈群众",
         "merged" => "合并",
         _ => "操作",
     }
@@ -506,6 +540,10 @@ fn why_zh(why: &str) -> &'static str {
         "not_below" => "只能下派到下级区划",
         "same_unit" => "主办与协办单位不能相同",
         "duplicate_unit" => "协办单位重复",
+        "not_pausable" => "该类事项不允许暂停计时",
+        "already_paused" => "计时已暂停",
+        "not_paused" => "计时未暂停",
+        "no_feedback_due" => "无需反馈或已反馈",
         "not_assisting" => "该单位不是协办单位",
         "self" => "不能合并到自身",
         "range" => "超出允许范围",
@@ -589,6 +627,7 @@ impl Case {
             handling_started_at: None,
             extended_working_days: 0,
             reviewed_at: None,
+            paused_at: None,
         }
     }
 
@@ -734,8 +773,8 @@ impl Case {
                 next.claimed_at = Some(now);
             }
             Command::Return { reason } => {
-                claimant()?;
                 in_state(&[Status::Dispatched, Status::InProgress])?;
+                claimant()?;
                 text("reason", reason, 500)?;
                 next.status = Status::Returned;
                 next.claimed_by = None;
@@ -787,8 +826,8 @@ impl Case {
                 working_days,
                 reason,
             } => {
-                claimant()?;
                 in_state(&[Status::InProgress])?;
+                claimant()?;
                 text("reason", reason, 500)?;
                 if !(1..=60).contains(working_days) {
                     return Err(CaseError::Invalid {
@@ -891,8 +930,8 @@ impl Case {
                 assist.part = Some(part.trim().to_string());
             }
             Command::Resolve { result } => {
-                claimant()?;
                 in_state(&[Status::InProgress])?;
+                claimant()?;
                 text("result", result, 4000)?;
                 next.status = Status::Resolved;
                 next.resolved_at = Some(now);
@@ -1042,6 +1081,86 @@ impl Case {
                 next.closed_at = Some(now);
                 next.deadlines = Deadlines::default();
             }
+            Command::PauseClock { reason } => {
+                in_state(&[Status::InProgress])?;
+                claimant()?;
+                text("reason", reason, 500)?;
+                if !self.limits.pausable {
+                    return Err(CaseError::Invalid {
+                        field: "action",
+                        why: "not_pausable",
+                    });
+                }
+                if self.paused_at.is_some() {
+                    return Err(CaseError::Invalid {
+                        field: "action",
+                        why: "already_paused",
+                    });
+                }
+                next.paused_at = Some(now);
+            }
+            Command::ResumeClock { note } => {
+                in_state(&[Status::InProgress])?;
+                if actor.may(Permission::DispatchCases) {
+                    // The center may restart a clock a handler left paused.
+                } else {
+                    claimant()?;
+                }
+                if note.chars().count() > 500 {
+                    return Err(CaseError::Invalid {
+                        field: "note",
+                        why: "too_long",
+                    });
+                }
+                let Some(paused_at) = self.paused_at else {
+                    return Err(CaseError::Invalid {
+                        field: "action",
+                        why: "not_paused",
+                    });
+                };
+                let stood = rules.elapsed_working_days(paused_at, now);
+                if stood > 0
+                    && let Some(handling) = self.deadlines.handling
+                {
+                    let moved = rules.deadline(handling.at, Limit::WorkingDays(stood));
+                    next.deadlines.handling = Some(DeadlineAt {
+                        at: moved.at,
+                        provisional: moved.provisional || handling.provisional,
+                    });
+                    next.extended_working_days = next.extended_working_days.saturating_add(stood);
+                }
+                next.paused_at = None;
+            }
+            Command::GiveFeedback { note } => {
+                let involved = actor.may(Permission::AcceptCases)
+                    || actor.may(Permission::DispatchCases)
+                    || (actor.may(Permission::HandleCases)
+                        && self.lead.as_ref().is_some_and(|u| actor.acts_for(u)));
+                if !involved {
+                    return Err(CaseError::NotAllowed {
+                        action,
+                        why: "not_your_unit",
+                    });
+                }
+                if self.status.is_final() {
+                    return Err(CaseError::IllegalInState {
+                        action,
+                        status: self.status,
+                    });
+                }
+                text("note", note, 2000)?;
+                if self.deadlines.feedback.is_none() {
+                    return Err(CaseError::Invalid {
+                        field: "action",
+                        why: "no_feedback_due",
+                    });
+                }
+                next.deadlines.feedback = None;
+            }
+        }
+        if next.status != Status::InProgress {
+            // The clock only stands still while a handler waits on the citizen.
+            next.paused_at = None;
         }
         let event = CaseEvent {
             name: action,

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, TimeZone, Utc, Weekday};
 use fengqiao_domain::access::{Permission, Role};
 use fengqiao_domain::case::{
     Case, CaseActor, CaseError, CaseEvent, CaseKind, CaseLimits, Command, DeadlineAt,
@@ -53,6 +53,46 @@ impl DeadlineRules for ProvisionalFrom2026 {
                     .expect("date"),
             ..plain
         }
+    }
+}
+
+/// A calendar with the weekends off: working days skip Saturdays and Sundays, both when a deadline is counted
+/// and when the days a paused clock stood still are counted back (each day that ends on a weekday counts).
+struct Weekdays;
+
+fn is_workday(at: DateTime<Utc>) -> bool {
+    !matches!(at.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+impl DeadlineRules for Weekdays {
+    fn deadline(&self, start: DateTime<Utc>, limit: Limit) -> DeadlineAt {
+        let Limit::WorkingDays(n) = limit else {
+            return PlainRules.deadline(start, limit);
+        };
+        let mut at = start;
+        let mut left = n;
+        while left > 0 {
+            at += Duration::days(1);
+            if is_workday(at) {
+                left -= 1;
+            }
+        }
+        DeadlineAt {
+            at,
+            provisional: false,
+        }
+    }
+
+    fn elapsed_working_days(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
+        let mut days = 0;
+        let mut day = from + Duration::days(1);
+        while day <= to {
+            if is_workday(day) {
+                days += 1;
+            }
+            day += Duration::days(1);
+        }
+        days
     }
 }
 
@@ -141,6 +181,17 @@ fn accept() -> Command {
     }
 }
 
+/// Acceptance into a category whose handling clock may be paused while waiting on the citizen.
+fn accept_pausable() -> Command {
+    Command::Accept {
+        category: s("劳动保障"),
+        limits: CaseLimits {
+            pausable: true,
+            ..CaseLimits::default()
+        },
+    }
+}
+
 fn dispatch(lead: Unit, assisting: &[Unit]) -> Command {
     Command::Dispatch {
         lead,
@@ -170,6 +221,26 @@ fn refused(case: &Case, command: &Command, actor: &CaseActor, now: DateTime<Utc>
         ),
         Err(e) => e,
     }
+}
+
+/// A case in a category whose clock may pause, accepted, dispatched to department 1 and claimed there by
+/// handler 3, an hour a step from `start`.
+fn drive_pausable_from(start: DateTime<Utc>, rules: &dyn DeadlineRules) -> (Case, DateTime<Utc>) {
+    let mut case = Case::register(CaseKind::Request, None, region(OWNER), start);
+    let mut now = start;
+    for (command, who) in [
+        (accept_pausable(), clerk()),
+        (dispatch(dept(1), &[]), dispatcher()),
+        (Command::Claim, handler(3, dept(1))),
+    ] {
+        now += hours(1);
+        case = case.apply(&command, &who, now, rules).expect("applies").0;
+    }
+    assert_eq!(
+        (case.status, case.claimed_by, case.limits.pausable),
+        (Status::InProgress, Some(3), true)
+    );
+    (case, now)
 }
 
 /// Drives a fresh case along the happy path to `target` (any status but `Returned`, `Rejected`, `Merged`
@@ -287,7 +358,25 @@ fn legal_moves(command: &Command) -> Vec<(Status, Status)> {
             stay(&[Accepted, Dispatched, InProgress, Returned, Resolved])
         }
         Command::MergeInto { .. } => to(&[Registered, Accepted], Merged),
+        // The handling clock stands still only while the case is being handled.
+        Command::PauseClock { .. } | Command::ResumeClock { .. } => stay(&[InProgress]),
+        // The visitor hears back whatever stage the case is at, until it is final.
+        Command::GiveFeedback { .. } => stay(OPEN),
     }
+}
+
+/// Commands that look at the state before the actor: given to a case in a state they do not start from,
+/// they are refused for that state whoever gives them (a finished case answers with its state, not with
+/// "someone else claimed it").
+fn checks_state_first(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Return { .. }
+            | Command::RequestExtension { .. }
+            | Command::Resolve { .. }
+            | Command::PauseClock { .. }
+            | Command::ResumeClock { .. }
+    )
 }
 
 fn holds(actor: &CaseActor, permission: Permission) -> bool {
@@ -304,18 +393,26 @@ fn is_lead_handler(case: &Case, actor: &CaseActor) -> bool {
 }
 
 /// The lead unit's handler commands that the claimant carries once the case is claimed: returning,
-/// asking for more time, resolving, and escalating what the unit holds.
+/// asking for more time, resolving, pausing and resuming the clock, and escalating what the unit holds.
 fn carried_by_the_claimant(command: &Command, case: &Case) -> bool {
     match command {
-        Command::Return { .. } | Command::RequestExtension { .. } | Command::Resolve { .. } => true,
+        Command::Return { .. }
+        | Command::RequestExtension { .. }
+        | Command::Resolve { .. }
+        | Command::PauseClock { .. }
+        | Command::ResumeClock { .. } => true,
         Command::Escalate { .. } => matches!(case.status, Status::Dispatched | Status::InProgress),
         _ => false,
     }
 }
 
-/// The actor is a handler of the lead unit, but a colleague claimed the case and carries the command.
+/// The actor is a handler of the lead unit, but a colleague claimed the case and carries the command (the
+/// center may restart a paused clock whoever claimed the case).
 fn claimed_by_another(command: &Command, case: &Case, actor: &CaseActor) -> bool {
+    let center_resumes =
+        matches!(command, Command::ResumeClock { .. }) && holds(actor, Permission::DispatchCases);
     carried_by_the_claimant(command, case)
+        && !center_resumes
         && is_lead_handler(case, actor)
         && case.claimed_by.is_some_and(|user| user != actor.user_id)
 }
@@ -371,6 +468,15 @@ fn permitted(command: &Command, case: &Case, actor: &CaseActor) -> bool {
         }
         Command::ChangeCategory { .. } | Command::MergeInto { .. } => {
             holds(actor, AcceptCases) || holds(actor, DispatchCases)
+        }
+        Command::PauseClock { .. } => carrier,
+        // The center may restart a clock a handler left paused.
+        Command::ResumeClock { .. } => holds(actor, DispatchCases) || carrier,
+        // The window or the center, or the lead unit's handler, tells the visitor how it stands.
+        Command::GiveFeedback { .. } => {
+            holds(actor, AcceptCases)
+                || holds(actor, DispatchCases)
+                || (holds(actor, HandleCases) && case.lead.as_ref().is_some_and(acts_for))
         }
     }
 }
@@ -449,11 +555,14 @@ fn any_limit() -> impl Strategy<Value = Limit> {
 }
 
 fn any_limits() -> impl Strategy<Value = CaseLimits> {
-    (any_limit(), any_limit(), any_limit()).prop_map(|(response, handling, follow_up)| CaseLimits {
-        response,
-        handling,
-        follow_up,
-    })
+    (any_limit(), any_limit(), any_limit(), any::<bool>()).prop_map(
+        |(response, handling, follow_up, pausable)| CaseLimits {
+            response,
+            handling,
+            follow_up,
+            pausable,
+        },
+    )
 }
 
 /// A lead unit and its assisting list: usually a few pool units (which may repeat or contain the lead),
@@ -535,6 +644,12 @@ fn any_command() -> impl Strategy<Value = Command> {
             .prop_map(|(category, reason)| Command::ChangeCategory { category, reason })
             .boxed(),
         text_up_to(64).prop_map(|target_number| Command::MergeInto { target_number }).boxed(),
+        text_up_to(500).prop_map(|reason| Command::PauseClock { reason }).boxed(),
+        // The note may be empty or blank; it is counted as given, untrimmed.
+        prop_oneof![1 => Just(String::new()), 4 => text_up_to(500)]
+            .prop_map(|note| Command::ResumeClock { note })
+            .boxed(),
+        text_up_to(2000).prop_map(|note| Command::GiveFeedback { note }).boxed(),
     ];
     Union::new(arms)
 }
@@ -575,11 +690,23 @@ fn any_steps() -> impl Strategy<Value = Vec<Step>> {
     proptest::collection::vec(any_step(), 1..=40)
 }
 
-/// A fresh case of any kind, registered at a time in 2025.
+/// A fresh case of any kind, registered at a time in 2025; about half of them owe the visitor feedback (the
+/// application sets that deadline at registration for walk-ins), now and then on a provisional year.
 fn any_start() -> impl Strategy<Value = Case> {
-    (proptest::sample::select(CaseKind::ALL), 0i64..=300 * 86_400).prop_map(|(kind, offset)| {
-        Case::register(kind, None, region(OWNER), t0() + Duration::seconds(offset))
-    })
+    (
+        proptest::sample::select(CaseKind::ALL),
+        0i64..=300 * 86_400,
+        proptest::option::of(any::<bool>()),
+    )
+        .prop_map(|(kind, offset, feedback)| {
+            let created = t0() + Duration::seconds(offset);
+            let mut case = Case::register(kind, None, region(OWNER), created);
+            case.deadlines.feedback = feedback.map(|provisional| DeadlineAt {
+                at: created + Duration::days(2),
+                provisional,
+            });
+            case
+        })
 }
 
 /// What a steered command needs of its actor.
@@ -650,6 +777,25 @@ fn steered(case: &Case, pick: usize) -> (Command, Need) {
         Status::Dispatched | Status::InProgress => needs_claimant(case),
         _ => needs(DispatchCases),
     };
+    // The visitor is owed feedback: now and then it is given, at the window or by the lead unit.
+    if case.deadlines.feedback.is_some() && case.status.is_open() && (pick >> 27).is_multiple_of(8)
+    {
+        let need = if (pick >> 30).is_multiple_of(2) {
+            needs(AcceptCases)
+        } else {
+            needs_unit(lead)
+        };
+        let feedback = Command::GiveFeedback {
+            note: s("已电话告知办理进展"),
+        };
+        return (feedback, need);
+    }
+    // A paused clock is restarted by the claimant, or now and then by the center.
+    let resume_need = if (pick >> 23).is_multiple_of(3) {
+        needs(DispatchCases)
+    } else {
+        needs_claimant(case)
+    };
     let mut options: Vec<(Command, Need)> = match case.status {
         Status::Registered => vec![
             (accept(), needs(AcceptCases)),
@@ -660,13 +806,14 @@ fn steered(case: &Case, pick: usize) -> (Command, Need) {
                         response: Limit::WorkingHours((pick % 8) as u32),
                         handling: Limit::WorkingDays((pick % 15) as u32),
                         follow_up: Limit::CalendarDays((pick % 5) as u32),
+                        pausable: !(pick >> 20).is_multiple_of(2),
                     },
                 },
                 needs(AcceptCases),
             ),
+            (accept_pausable(), needs(AcceptCases)),
             (accept(), needs(AcceptCases)),
-            (accept(), needs(AcceptCases)),
-            (accept(), needs(AcceptCases)),
+            (accept_pausable(), needs(AcceptCases)),
             (accept(), needs(AcceptCases)),
             (
                 Command::Reject {
@@ -754,7 +901,43 @@ fn steered(case: &Case, pick: usize) -> (Command, Need) {
             (escalate, escalate_need),
         ],
         Status::InProgress => {
+            // Where the category allows it, the clock is often paused; a paused case mostly waits (a note,
+            // a second pause) so that days pass before the clock is restarted.
+            match (case.paused_at, (pick >> 21) % 4) {
+                (Some(_), 0) => {
+                    let resume = Command::ResumeClock {
+                        note: s("材料已补齐"),
+                    };
+                    return (resume, resume_need);
+                }
+                (Some(_), 1) => {
+                    let note = Command::AddNote {
+                        text: s("仍在等待当事人"),
+                    };
+                    return (note, needs_unit(lead));
+                }
+                (Some(_), 2) => {
+                    let pause = Command::PauseClock {
+                        reason: s("继续等待"),
+                    };
+                    return (pause, needs_claimant(case));
+                }
+                (None, 1 | 3) if case.limits.pausable => {
+                    let pause = Command::PauseClock {
+                        reason: s("等待当事人提供证明"),
+                    };
+                    return (pause, needs_claimant(case));
+                }
+                _ => {}
+            }
             let options = vec![
+                (
+                    Command::PauseClock {
+                        reason: s("等待当事人补充材料"),
+                    },
+                    needs_claimant(case),
+                ),
+                (Command::ResumeClock { note: s("") }, resume_need),
                 (
                     Command::Resolve {
                         result: s("已办结"),
@@ -930,9 +1113,15 @@ fn steered(case: &Case, pick: usize) -> (Command, Need) {
             Command::AssignLeader { leader_user_id: 9 },
             needs(ReceivePetitioners),
         ),
+        (
+            Command::GiveFeedback {
+                note: s("已当面答复"),
+            },
+            needs(AcceptCases),
+        ),
     ]);
-    // The everyday commands come first and are favoured; the three extras are rarer.
-    let lifecycle = options.len() - 3;
+    // The everyday commands come first and are favoured; the four extras are rarer.
+    let lifecycle = options.len() - 4;
     let index = if lifecycle > 0 && !pick.is_multiple_of(8) {
         (pick / 8) % lifecycle
     } else {
@@ -1039,7 +1228,8 @@ fn run(
 // ---------------------------------------------------------------------------------------------------------
 
 /// Property 1: a success makes a move in the table; a refusal for the state happens only outside the table's
-/// starting states; `apply` is a pure function of its inputs and leaves the case it was given alone.
+/// starting states, and outside them a command that checks the state first is refused for the state whoever
+/// gives it; `apply` is a pure function of its inputs and leaves the case it was given alone.
 fn check_legal_transition(step: &Applied<'_>) -> Result<(), TestCaseError> {
     let kept = step.before.clone();
     let again = step
@@ -1053,6 +1243,20 @@ fn check_legal_transition(step: &Applied<'_>) -> Result<(), TestCaseError> {
     prop_assert_eq!(&kept, step.before, "apply changed the case it was given");
     let moves = legal_moves(step.command);
     let from_states: BTreeSet<&str> = moves.iter().map(|(from, _)| from.as_str()).collect();
+    if checks_state_first(step.command) && !from_states.contains(step.before.status.as_str()) {
+        prop_assert_eq!(
+            step.result.as_ref().err(),
+            Some(&CaseError::IllegalInState {
+                action: step.command.event_name(),
+                status: step.before.status,
+            }),
+            "{} by {:?} on a {:?} case claimed by {:?} was not refused for the state",
+            step.command.event_name(),
+            step.actor,
+            step.before.status,
+            step.before.claimed_by
+        );
+    }
     match step.result {
         Ok((next, _)) => prop_assert!(
             moves.contains(&(step.before.status, next.status)),
@@ -1118,7 +1322,8 @@ fn check_final_immutable(step: &Applied<'_>) -> Result<(), TestCaseError> {
 }
 
 /// Property 4: deadlines and milestones never precede creation; a deadline set now is not before now (an
-/// approved extension moves the handling deadline later than it was); a milestone set now is now.
+/// approved extension, or resuming a clock that stood still for days, moves the handling deadline later
+/// than it was); a milestone set now is now (pausing the clock is one).
 fn check_times(step: &Applied<'_>) -> Result<(), TestCaseError> {
     let Ok((next, _)) = step.result else {
         return Ok(());
@@ -1131,6 +1336,7 @@ fn check_times(step: &Applied<'_>) -> Result<(), TestCaseError> {
         ("response", d.response, b.response),
         ("handling", d.handling, b.handling),
         ("follow_up", d.follow_up, b.follow_up),
+        ("feedback", d.feedback, b.feedback),
     ] {
         let Some(deadline) = now_set else { continue };
         prop_assert!(
@@ -1142,11 +1348,15 @@ fn check_times(step: &Applied<'_>) -> Result<(), TestCaseError> {
         );
         if now_set != was {
             let extension = name == "handling"
-                && matches!(step.command, Command::DecideExtension { approve: true, .. });
+                && matches!(
+                    step.command,
+                    Command::DecideExtension { approve: true, .. } | Command::ResumeClock { .. }
+                );
             match (extension, was) {
                 (true, Some(old)) => prop_assert!(
                     deadline.at > old.at,
-                    "an approved extension did not move the deadline later"
+                    "{} did not move the deadline later",
+                    step.command.event_name()
                 ),
                 _ => prop_assert!(
                     deadline.at >= step.now,
@@ -1168,6 +1378,7 @@ fn check_times(step: &Applied<'_>) -> Result<(), TestCaseError> {
         ("claimed_at", next.claimed_at, step.before.claimed_at),
         ("resolved_at", next.resolved_at, step.before.resolved_at),
         ("closed_at", next.closed_at, step.before.closed_at),
+        ("paused_at", next.paused_at, step.before.paused_at),
     ];
     for (name, at, was) in milestones {
         let Some(at) = at else { continue };
@@ -1272,6 +1483,191 @@ fn check_shape(step: &Applied<'_>) -> Result<(), TestCaseError> {
     prop_assert_eq!(
         case.deadlines.handling.is_some(),
         !matches!(st, Registered | Rejected | Merged)
+    );
+    // The clock stands still only while the case is in progress, in a category that allows it, and not
+    // before the claim.
+    if let Some(paused_at) = case.paused_at {
+        prop_assert_eq!(st, InProgress, "the clock paused on a {:?} case", st);
+        prop_assert!(
+            case.limits.pausable,
+            "the clock paused in a category that does not allow it"
+        );
+        prop_assert!(
+            case.claimed_at.is_some_and(|claimed| claimed <= paused_at),
+            "paused at {} before the claim {:?}",
+            paused_at,
+            case.claimed_at
+        );
+    }
+    if matches!(st, Rejected | Merged) {
+        prop_assert_eq!(
+            case.deadlines.feedback,
+            None,
+            "feedback still due on a {:?} case",
+            st
+        );
+    }
+    Ok(())
+}
+
+/// Pausing, resuming and feedback, step by step: only `PauseClock` stops the clock (at now, on a pausable
+/// in-progress case that is not paused) and only `ResumeClock` or leaving `InProgress` restarts it; resuming
+/// moves the handling deadline by the whole days it stood still (on this calendar a working day is a day)
+/// and counts them as extended; the feedback deadline is never set by a command and is cleared only by
+/// `GiveFeedback` (when due, on an open case) and by the commands that reset all deadlines (rejecting,
+/// merging, reopening). Each text rule holds; and on this calendar, recomputing the deadlines from their
+/// starts gives the deadlines the case carries.
+fn check_clock_and_feedback(step: &Applied<'_>) -> Result<(), TestCaseError> {
+    let before = step.before;
+    match (step.command, step.result) {
+        (Command::PauseClock { reason }, Ok(_)) => {
+            prop_assert!(fits(reason, 500), "paused with the reason {:?}", reason)
+        }
+        (Command::GiveFeedback { note }, Ok(_)) => {
+            prop_assert!(fits(note, 2000), "feedback with the note {:?}", note)
+        }
+        (Command::ResumeClock { note }, Ok(_)) => prop_assert!(
+            note.chars().count() <= 500,
+            "resumed with a note of {} characters",
+            note.chars().count()
+        ),
+        (Command::ResumeClock { note }, Err(CaseError::Invalid { field: "note", why })) => {
+            prop_assert_eq!(*why, "too_long");
+            prop_assert!(
+                note.chars().count() > 500,
+                "a note of {} characters refused",
+                note.chars().count()
+            );
+        }
+        (
+            Command::PauseClock { .. },
+            Err(CaseError::Invalid {
+                field: "action",
+                why,
+            }),
+        ) => {
+            let expected = if before.limits.pausable {
+                "already_paused"
+            } else {
+                "not_pausable"
+            };
+            prop_assert_eq!(*why, expected);
+            prop_assert_eq!(*why == "already_paused", before.paused_at.is_some());
+        }
+        (
+            Command::ResumeClock { .. },
+            Err(CaseError::Invalid {
+                field: "action",
+                why,
+            }),
+        ) => {
+            prop_assert_eq!(*why, "not_paused");
+            prop_assert_eq!(before.paused_at, None);
+        }
+        (
+            Command::GiveFeedback { .. },
+            Err(CaseError::Invalid {
+                field: "action",
+                why,
+            }),
+        ) => {
+            prop_assert_eq!(*why, "no_feedback_due");
+            prop_assert_eq!(before.deadlines.feedback, None);
+        }
+        (Command::GiveFeedback { .. }, Err(CaseError::NotAllowed { why, .. })) => {
+            prop_assert_eq!(*why, "not_your_unit")
+        }
+        _ => {}
+    }
+    let Ok((next, _)) = step.result else {
+        return Ok(());
+    };
+    let (was, now_due) = (before.deadlines, next.deadlines);
+    match step.command {
+        Command::PauseClock { .. } => {
+            prop_assert_eq!(before.status, Status::InProgress);
+            prop_assert!(before.limits.pausable, "paused a clock that may not pause");
+            prop_assert_eq!(before.paused_at, None, "paused a paused clock");
+            prop_assert_eq!(next.paused_at, Some(step.now));
+            prop_assert_eq!(now_due, was, "pausing changed a deadline");
+            prop_assert_eq!(next.extended_working_days, before.extended_working_days);
+        }
+        Command::ResumeClock { .. } => {
+            let Some(paused_at) = before.paused_at else {
+                return Err(TestCaseError::fail("resumed a clock that was not paused"));
+            };
+            prop_assert_eq!(next.paused_at, None, "still paused after resuming");
+            let stood = u32::try_from((step.now - paused_at).num_days())
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let moved = was.handling.map(|d| DeadlineAt {
+                at: d.at + Duration::days(i64::from(stood)),
+                ..d
+            });
+            prop_assert_eq!(
+                now_due.handling,
+                moved,
+                "paused at {}, resumed at {}",
+                paused_at,
+                step.now
+            );
+            let added = if was.handling.is_some() { stood } else { 0 };
+            prop_assert_eq!(
+                next.extended_working_days,
+                before.extended_working_days + added
+            );
+            prop_assert_eq!(
+                (now_due.response, now_due.follow_up, now_due.feedback),
+                (was.response, was.follow_up, was.feedback)
+            );
+        }
+        _ => {
+            let kept = if next.status == Status::InProgress {
+                before.paused_at
+            } else {
+                None
+            };
+            prop_assert_eq!(
+                next.paused_at,
+                kept,
+                "{} moved a case {:?} -> {:?} and left the clock paused at {:?}",
+                step.command.event_name(),
+                before.status,
+                next.status,
+                next.paused_at
+            );
+        }
+    }
+    match step.command {
+        Command::GiveFeedback { .. } => {
+            prop_assert!(was.feedback.is_some(), "feedback given when none was due");
+            prop_assert!(
+                before.status.is_open(),
+                "feedback given on a {:?} case",
+                before.status
+            );
+            prop_assert_eq!(now_due.feedback, None, "feedback still due once given");
+            prop_assert_eq!(
+                (now_due.response, now_due.handling, now_due.follow_up),
+                (was.response, was.handling, was.follow_up),
+                "feedback moved another deadline"
+            );
+            prop_assert_eq!(next.status, before.status);
+        }
+        Command::Reject { .. } | Command::MergeInto { .. } | Command::Reopen { .. } => {
+            prop_assert_eq!(now_due.feedback, None)
+        }
+        _ => prop_assert_eq!(
+            now_due.feedback,
+            was.feedback,
+            "{} changed the feedback deadline",
+            step.command.event_name()
+        ),
+    }
+    prop_assert_eq!(
+        next.recompute_deadlines(&PlainRules),
+        now_due,
+        "after {}, recomputing gives other deadlines",
+        step.command.event_name()
     );
     Ok(())
 }
@@ -1505,7 +1901,10 @@ proptest! {
 
     #[test]
     fn fields_agree_with_the_status(start in any_start(), steps in any_steps()) {
-        run(start, &steps, check_shape)?;
+        run(start, &steps, |step| {
+            check_shape(step)?;
+            check_clock_and_feedback(step)
+        })?;
     }
 
     #[test]
@@ -1526,7 +1925,10 @@ proptest! {
 
 /// The generators are not vacuous: over a deterministic batch of sequences every status is reached and every
 /// command (and both extension decisions) succeeds somewhere, every error kind and every reason is seen (and
-/// no other), and the field rules the properties single out are each hit.
+/// no other), and the field rules the properties single out are each hit: a resumed clock moves the deadline
+/// and sometimes does not (under a day), the center resumes a clock, a paused case leaves `InProgress`,
+/// a state-first command meets a claimed case in another state, and feedback is given before and after
+/// dispatch.
 #[test]
 fn generated_sequences_cover_the_lifecycle() {
     let mut runner = TestRunner::deterministic();
@@ -1537,6 +1939,7 @@ fn generated_sequences_cover_the_lifecycle() {
     let mut invalid_fields = BTreeSet::new();
     let mut moves = BTreeSet::new();
     let mut escalated_to = BTreeSet::new();
+    let mut seen = BTreeSet::new();
     for _ in 0..256 {
         let (start, steps) = strategy
             .new_tree(&mut runner)
@@ -1551,9 +1954,36 @@ fn generated_sequences_cover_the_lifecycle() {
                     if event.name == "escalated" {
                         escalated_to.insert(next.owner_region.as_str().to_string());
                     }
+                    if event.name == "clock_resumed" {
+                        seen.insert(
+                            if next.deadlines.handling == step.before.deadlines.handling {
+                                "resumed within a day"
+                            } else {
+                                "resumed and moved the deadline"
+                            },
+                        );
+                        if step.before.claimed_by != Some(step.actor.user_id) {
+                            seen.insert("resumed by the center");
+                        }
+                    }
+                    if step.before.paused_at.is_some() && next.status != Status::InProgress {
+                        seen.insert("left in_progress while paused");
+                    }
+                    if event.name == "feedback_given" && step.before.lead.is_some() {
+                        seen.insert("feedback given on a dispatched case");
+                    }
                 }
                 Err(CaseError::IllegalInState { .. }) => {
                     refused_why.insert("illegal_in_state");
+                    if checks_state_first(step.command)
+                        && step
+                            .before
+                            .claimed_by
+                            .is_some_and(|user| user != step.actor.user_id)
+                        && is_lead_handler(step.before, step.actor)
+                    {
+                        seen.insert("a colleague refused for the state");
+                    }
                 }
                 Err(CaseError::NotAllowed { why, .. }) => {
                     refused_why.insert(why);
@@ -1596,6 +2026,9 @@ fn generated_sequences_cover_the_lifecycle() {
         "note_added",
         "category_changed",
         "merged",
+        "clock_paused",
+        "clock_resumed",
+        "feedback_given",
     ];
     let never: Vec<_> = every_event
         .iter()
@@ -1612,6 +2045,7 @@ fn generated_sequences_cover_the_lifecycle() {
         ("escalated", "in_progress"),
         ("escalated", "returned"),
         ("extension_requested", "in_progress"),
+        ("feedback_given", "registered"),
     ] {
         assert!(
             moves.contains(&(name, from)),
@@ -1640,6 +2074,10 @@ fn generated_sequences_cover_the_lifecycle() {
         "not_assisting",
         "range",
         "past",
+        "not_pausable",
+        "already_paused",
+        "not_paused",
+        "no_feedback_due",
     ];
     for why in every_why {
         assert!(
@@ -1662,11 +2100,27 @@ fn generated_sequences_cover_the_lifecycle() {
         ("working_days", "range"),
         ("to_region", "not_above"),
         ("to_region", "not_below"),
+        ("action", "not_pausable"),
+        ("action", "already_paused"),
+        ("action", "not_paused"),
+        ("action", "no_feedback_due"),
+        ("note", "too_long"),
+        ("reason", "required"),
     ] {
         assert!(
             invalid_fields.contains(&field_why),
             "no refusal for {field_why:?} seen: {invalid_fields:?}"
         );
+    }
+    for what in [
+        "resumed within a day",
+        "resumed and moved the deadline",
+        "resumed by the center",
+        "left in_progress while paused",
+        "feedback given on a dispatched case",
+        "a colleague refused for the state",
+    ] {
+        assert!(seen.contains(what), "never {what}: {seen:?}");
     }
 }
 
@@ -2520,6 +2974,107 @@ fn invalid_fields_are_refused_with_their_reason() {
                 why: "role",
             },
         ),
+        // The driven case's category does not pause; the reason is looked at first.
+        (
+            Status::InProgress,
+            lead.clone(),
+            Command::PauseClock { reason: s(" ") },
+            CaseError::Invalid {
+                field: "reason",
+                why: "required",
+            },
+        ),
+        (
+            Status::InProgress,
+            lead.clone(),
+            Command::PauseClock { reason: long(501) },
+            CaseError::Invalid {
+                field: "reason",
+                why: "too_long",
+            },
+        ),
+        (
+            Status::InProgress,
+            lead.clone(),
+            Command::PauseClock {
+                reason: s("等材料"),
+            },
+            CaseError::Invalid {
+                field: "action",
+                why: "not_pausable",
+            },
+        ),
+        // The resume note may be empty but not over 500 characters, counted as given (untrimmed).
+        (
+            Status::InProgress,
+            lead.clone(),
+            Command::ResumeClock {
+                note: format!(" {} ", long(499)),
+            },
+            CaseError::Invalid {
+                field: "note",
+                why: "too_long",
+            },
+        ),
+        (
+            Status::InProgress,
+            dispatcher(),
+            Command::ResumeClock { note: s("") },
+            CaseError::Invalid {
+                field: "action",
+                why: "not_paused",
+            },
+        ),
+        (
+            Status::InProgress,
+            handler(7, dept(2)),
+            Command::ResumeClock { note: s("") },
+            CaseError::NotAllowed {
+                action: "clock_resumed",
+                why: "not_your_unit",
+            },
+        ),
+        // The note is looked at before whether feedback is due.
+        (
+            Status::Dispatched,
+            lead.clone(),
+            Command::GiveFeedback { note: s("  ") },
+            CaseError::Invalid {
+                field: "note",
+                why: "required",
+            },
+        ),
+        (
+            Status::Dispatched,
+            lead.clone(),
+            Command::GiveFeedback { note: long(2001) },
+            CaseError::Invalid {
+                field: "note",
+                why: "too_long",
+            },
+        ),
+        (
+            Status::Dispatched,
+            clerk(),
+            Command::GiveFeedback {
+                note: s("已告知")
+            },
+            CaseError::Invalid {
+                field: "action",
+                why: "no_feedback_due",
+            },
+        ),
+        (
+            Status::Dispatched,
+            actor(4, &[Role::GridWorker], &[dept(2)]),
+            Command::GiveFeedback {
+                note: s("已告知")
+            },
+            CaseError::NotAllowed {
+                action: "feedback_given",
+                why: "not_your_unit",
+            },
+        ),
     ];
     for (status, who, command, expected) in rows {
         let (case, now) = drive(status);
@@ -2718,6 +3273,9 @@ fn every_error_kind_has_a_chinese_message() {
         Command::MergeInto {
             target_number: s("x"),
         },
+        Command::PauseClock { reason: s("x") },
+        Command::ResumeClock { note: s("") },
+        Command::GiveFeedback { note: s("x") },
     ];
     // Every role, every unit, and the claimant of the driven case (user 3), so that only the state refuses.
     let superuser = actor(3, &Role::ALL, &unit_pool());
@@ -2754,6 +3312,9 @@ fn every_error_kind_has_a_chinese_message() {
         working_days,
         reason: s("x"),
     };
+    let pause = Command::PauseClock { reason: s("x") };
+    let (pausable, _) = drive_pausable_from(t0(), &PlainRules);
+    let paused = ok(&pausable, &pause, &lead, now).0;
     let errors = [
         refused(&registered, &accept(), &lead, now),
         refused(&dispatched, &Command::Claim, &handler(7, dept(2)), now),
@@ -2840,6 +3401,20 @@ fn every_error_kind_has_a_chinese_message() {
             &leader(),
             now,
         ),
+        refused(&in_progress, &pause, &lead, now),
+        refused(&paused, &pause, &lead, now),
+        refused(
+            &in_progress,
+            &Command::ResumeClock { note: s("") },
+            &lead,
+            now,
+        ),
+        refused(
+            &registered,
+            &Command::GiveFeedback { note: s("x") },
+            &clerk(),
+            now,
+        ),
     ];
     let whys: Vec<&str> = errors
         .iter()
@@ -2865,6 +3440,10 @@ fn every_error_kind_has_a_chinese_message() {
             "not_assisting",
             "range",
             "past",
+            "not_pausable",
+            "already_paused",
+            "not_paused",
+            "no_feedback_due",
         ]
     );
     for error in &errors {
@@ -2892,7 +3471,20 @@ fn every_error_kind_has_a_chinese_message() {
         }
         .message_zh()
     });
-    for messages in [&refusals[..], &units[..], &regions[..]] {
+    let actions = [
+        "not_pausable",
+        "already_paused",
+        "not_paused",
+        "no_feedback_due",
+    ]
+    .map(|why| {
+        CaseError::Invalid {
+            field: "action",
+            why,
+        }
+        .message_zh()
+    });
+    for messages in [&refusals[..], &units[..], &regions[..], &actions[..]] {
         let distinct: BTreeSet<&String> = messages.iter().collect();
         assert_eq!(distinct.len(), messages.len(), "{messages:?}");
     }
@@ -3081,6 +3673,24 @@ fn the_claimant_carries_the_case() {
 
     // Sent back after review, it is still the claimant's.
     let resolved = ok(&claimed, &resolve, &claimant, later).0;
+    // Once resolved, whoever asks is told the case's state, not who claimed it.
+    for command in &carried[..3] {
+        for who in [
+            &colleague,
+            &claimant,
+            &handler(7, dept(2)),
+            &actor(5, &[Role::Mediator], &[dept(1)]),
+        ] {
+            assert_eq!(
+                refused(&resolved, command, who, later),
+                CaseError::IllegalInState {
+                    action: command.event_name(),
+                    status: Status::Resolved,
+                },
+                "{command:?} by {who:?}"
+            );
+        }
+    }
     let send_back = Command::SendBack {
         reason: s("办理不到位"),
     };
@@ -3116,4 +3726,543 @@ fn the_claimant_carries_the_case() {
         ok(&taken, &resolve, &colleague, later + hours(4)).0.status,
         Status::Resolved
     );
+}
+
+/// In a category that allows it, the claimant pauses the handling clock while waiting on the citizen; when
+/// it is resumed (by the claimant or the center) the handling deadline moves later by the working days it
+/// stood still, and those days count as extended. Less than a working day moves nothing; leaving
+/// `InProgress` restarts the clock without moving the deadline.
+#[test]
+fn pausing_moves_the_handling_deadline_by_the_days_it_stood() {
+    let (case, now) = drive_pausable_from(t0(), &PlainRules);
+    let claimant = handler(3, dept(1));
+    let colleague = handler(7, dept(1));
+    let handling = case.deadlines.handling.expect("a handling deadline");
+    assert_eq!(handling.at, t0() + hours(1) + Duration::days(5));
+    let pause = Command::PauseClock {
+        reason: s("等待当事人补充证据"),
+    };
+    let resume = Command::ResumeClock { note: s("") };
+
+    let (paused, event) = ok(&case, &pause, &claimant, now);
+    assert_eq!(
+        (event.name, event.from, event.to),
+        ("clock_paused", Status::InProgress, Status::InProgress)
+    );
+    assert_eq!(paused.paused_at, Some(now));
+    assert_eq!(paused.deadlines, case.deadlines);
+    let mut unpaused = paused.clone();
+    unpaused.paused_at = None;
+    assert_eq!(unpaused, case, "pausing changed something else");
+
+    // Paused once only, by the claimant only; restarted by the claimant or the center only.
+    let later = now + Duration::days(3) + hours(5);
+    assert_eq!(
+        refused(&paused, &pause, &claimant, later),
+        CaseError::Invalid {
+            field: "action",
+            why: "already_paused"
+        }
+    );
+    assert_eq!(
+        refused(&case, &pause, &colleague, now),
+        CaseError::NotAllowed {
+            action: "clock_paused",
+            why: "not_claimed_by_you"
+        }
+    );
+    for (who, why) in [
+        (&colleague, "not_claimed_by_you"),
+        (&handler(7, dept(2)), "not_your_unit"),
+        (&leader(), "role"),
+        (&clerk(), "role"),
+    ] {
+        assert_eq!(
+            refused(&paused, &resume, who, later),
+            CaseError::NotAllowed {
+                action: "clock_resumed",
+                why
+            },
+            "{who:?}"
+        );
+    }
+
+    // Three days and five hours later: three whole days.
+    let (resumed, event) = ok(&paused, &resume, &claimant, later);
+    assert_eq!(
+        (event.name, event.from, event.to),
+        ("clock_resumed", Status::InProgress, Status::InProgress)
+    );
+    assert_eq!(resumed.paused_at, None);
+    assert_eq!(
+        resumed.deadlines.handling,
+        Some(DeadlineAt {
+            at: handling.at + Duration::days(3),
+            provisional: false,
+        })
+    );
+    assert_eq!(resumed.extended_working_days, 3);
+    assert_eq!(
+        (resumed.deadlines.response, resumed.deadlines.follow_up),
+        (case.deadlines.response, case.deadlines.follow_up)
+    );
+    assert_eq!(resumed.recompute_deadlines(&PlainRules), resumed.deadlines);
+    assert_eq!(
+        refused(&resumed, &resume, &claimant, later),
+        CaseError::Invalid {
+            field: "action",
+            why: "not_paused"
+        }
+    );
+    // The center restarts it to the same effect, with a note.
+    let by_center = ok(
+        &paused,
+        &Command::ResumeClock {
+            note: s("当事人已到场"),
+        },
+        &dispatcher(),
+        later,
+    )
+    .0;
+    assert_eq!(
+        (by_center.deadlines, by_center.extended_working_days),
+        (resumed.deadlines, 3)
+    );
+    // Under a day: the clock runs again, the deadline stays.
+    let brief = ok(&paused, &resume, &claimant, now + hours(23)).0;
+    assert_eq!(brief, case);
+    // Paused again, the days add up; an approved extension adds on top.
+    let again = ok(&resumed, &pause, &claimant, later + hours(1)).0;
+    let twice = ok(
+        &again,
+        &resume,
+        &claimant,
+        later + hours(1) + Duration::days(2),
+    )
+    .0;
+    assert_eq!(
+        twice.deadlines.handling.map(|d| d.at),
+        Some(handling.at + Duration::days(5))
+    );
+    assert_eq!(twice.extended_working_days, 5);
+    let asked = ok(
+        &twice,
+        &Command::RequestExtension {
+            working_days: 4,
+            reason: s("需鉴定"),
+        },
+        &claimant,
+        later + Duration::days(3),
+    )
+    .0;
+    let extended = ok(
+        &asked,
+        &Command::DecideExtension {
+            approve: true,
+            note: s(""),
+        },
+        &dispatcher(),
+        later + Duration::days(3),
+    )
+    .0;
+    assert_eq!(extended.extended_working_days, 9);
+    assert_eq!(
+        extended.recompute_deadlines(&PlainRules),
+        extended.deadlines
+    );
+
+    // Leaving `InProgress` restarts the clock: the stood days are not added.
+    let resolved = ok(
+        &paused,
+        &Command::Resolve {
+            result: s("已办结"),
+        },
+        &claimant,
+        later,
+    )
+    .0;
+    assert_eq!(
+        (resolved.status, resolved.paused_at),
+        (Status::Resolved, None)
+    );
+    assert_eq!(resolved.deadlines.handling, Some(handling));
+    let sent_back = ok(
+        &resolved,
+        &Command::SendBack {
+            reason: s("办理不到位"),
+        },
+        &dispatcher(),
+        later,
+    )
+    .0;
+    assert_eq!(
+        (sent_back.status, sent_back.paused_at),
+        (Status::InProgress, None)
+    );
+    assert_eq!(
+        refused(&sent_back, &resume, &claimant, later),
+        CaseError::Invalid {
+            field: "action",
+            why: "not_paused"
+        }
+    );
+    let leaving: [(Command, CaseActor); 3] = [
+        (
+            Command::Return {
+                reason: s("不属于本单位职责"),
+            },
+            claimant.clone(),
+        ),
+        (
+            Command::Reassign {
+                lead: dept(2),
+                assisting: vec![],
+                reason: s("改派"),
+            },
+            dispatcher(),
+        ),
+        (
+            Command::Escalate {
+                to_region: region("370883"),
+                reason: s("上报"),
+            },
+            claimant.clone(),
+        ),
+    ];
+    for (command, who) in &leaving {
+        let next = ok(&paused, command, who, later).0;
+        assert_ne!(next.status, Status::InProgress);
+        assert_eq!(next.paused_at, None, "{command:?}");
+        assert_eq!(next.deadlines.handling, Some(handling), "{command:?}");
+    }
+    // Other commands in progress leave the clock paused.
+    let noted = ok(
+        &paused,
+        &Command::AddNote {
+            text: s("已联系当事人"),
+        },
+        &colleague,
+        later,
+    )
+    .0;
+    assert_eq!(noted.paused_at, Some(now));
+}
+
+/// The calendar counts the days the clock stood still: over a weekend only working days count, and the
+/// deadline moves by as many working days on that calendar; a deadline moved into a provisional year is
+/// provisional.
+#[test]
+fn the_calendar_counts_the_days_the_clock_stood_still() {
+    // Monday 3 March 2025: five working days from the acceptance is Monday 10 March.
+    assert_eq!(t0().weekday(), Weekday::Mon);
+    let (case, now) = drive_pausable_from(t0(), &Weekdays);
+    let accepted_at = t0() + hours(1);
+    assert_eq!(
+        case.deadlines.handling.map(|d| d.at),
+        Some(accepted_at + Duration::days(7))
+    );
+    let claimant = handler(3, dept(1));
+    let pause = Command::PauseClock {
+        reason: s("等待鉴定结论"),
+    };
+    let resume = Command::ResumeClock { note: s("") };
+    // Paused on Thursday, resumed on Tuesday: Friday, Monday and Tuesday are working days, the weekend not.
+    let thursday = now + Duration::days(3);
+    let tuesday = thursday + Duration::days(5);
+    assert_eq!(
+        (thursday.weekday(), tuesday.weekday()),
+        (Weekday::Thu, Weekday::Tue)
+    );
+    let paused = case
+        .apply(&pause, &claimant, thursday, &Weekdays)
+        .expect("paused")
+        .0;
+    let resumed = paused
+        .apply(&resume, &claimant, tuesday, &Weekdays)
+        .expect("resumed")
+        .0;
+    assert_eq!(resumed.extended_working_days, 3);
+    // Monday 10 March plus three working days: Thursday 13 March.
+    assert_eq!(
+        resumed.deadlines.handling.map(|d| d.at),
+        Some(accepted_at + Duration::days(10))
+    );
+    assert_eq!(resumed.recompute_deadlines(&Weekdays), resumed.deadlines);
+    // The default count would have taken the five calendar days.
+    let plain = paused
+        .apply(&resume, &claimant, tuesday, &PlainRules)
+        .expect("resumed")
+        .0;
+    assert_eq!(plain.extended_working_days, 5);
+
+    // Near the year's end: the handling deadline (25 December) is final, the moved one (4 January) is not.
+    let december = Utc
+        .with_ymd_and_hms(2025, 12, 19, 23, 0, 0)
+        .single()
+        .expect("date");
+    let (case, now) = drive_pausable_from(december, &ProvisionalFrom2026);
+    let handling = case.deadlines.handling.expect("a handling deadline");
+    assert!(!handling.provisional && !case.deadlines.provisional());
+    let paused = case
+        .apply(&pause, &claimant, now, &ProvisionalFrom2026)
+        .expect("paused")
+        .0;
+    let resumed = paused
+        .apply(
+            &resume,
+            &claimant,
+            now + Duration::days(10),
+            &ProvisionalFrom2026,
+        )
+        .expect("resumed")
+        .0;
+    assert_eq!(
+        resumed.deadlines.handling,
+        Some(DeadlineAt {
+            at: handling.at + Duration::days(10),
+            provisional: true,
+        })
+    );
+    assert!(resumed.deadlines.provisional());
+}
+
+/// A category that does not allow it refuses to pause the clock, whoever asks (changing the category does
+/// not change the limits accepted with it); and the clock commands answer for the state before the actor.
+#[test]
+fn a_non_pausable_category_refuses_to_pause() {
+    let (case, now) = drive(Status::InProgress);
+    assert!(!case.limits.pausable);
+    let claimant = handler(3, dept(1));
+    let pause = Command::PauseClock {
+        reason: s("等待当事人补充材料"),
+    };
+    let not_pausable = CaseError::Invalid {
+        field: "action",
+        why: "not_pausable",
+    };
+    assert_eq!(refused(&case, &pause, &claimant, now), not_pausable);
+    // A colleague or another unit is refused for who they are first.
+    assert_eq!(
+        refused(&case, &pause, &handler(7, dept(1)), now),
+        CaseError::NotAllowed {
+            action: "clock_paused",
+            why: "not_claimed_by_you"
+        }
+    );
+    assert_eq!(
+        refused(&case, &pause, &dispatcher(), now),
+        CaseError::NotAllowed {
+            action: "clock_paused",
+            why: "role"
+        }
+    );
+    let recategorised = ok(
+        &case,
+        &Command::ChangeCategory {
+            category: s("劳动保障"),
+            reason: s("研判更正"),
+        },
+        &dispatcher(),
+        now,
+    )
+    .0;
+    assert_eq!(recategorised.limits, case.limits);
+    assert_eq!(
+        refused(&recategorised, &pause, &claimant, now),
+        not_pausable
+    );
+    // Nothing paused, nothing to resume.
+    for who in [&claimant, &dispatcher()] {
+        assert_eq!(
+            refused(&case, &Command::ResumeClock { note: s("") }, who, now),
+            CaseError::Invalid {
+                field: "action",
+                why: "not_paused"
+            }
+        );
+    }
+    // Out of progress, even in a pausable category, the state answers whoever asks.
+    let (pausable, now) = drive_pausable_from(t0(), &PlainRules);
+    let paused = ok(&pausable, &pause, &claimant, now).0;
+    let resolved = ok(
+        &paused,
+        &Command::Resolve {
+            result: s("已办结"),
+        },
+        &claimant,
+        now,
+    )
+    .0;
+    for command in [pause.clone(), Command::ResumeClock { note: s("") }] {
+        for who in [
+            &claimant,
+            &handler(7, dept(1)),
+            &handler(7, dept(2)),
+            &dispatcher(),
+            &leader(),
+        ] {
+            assert_eq!(
+                refused(&resolved, &command, who, now),
+                CaseError::IllegalInState {
+                    action: command.event_name(),
+                    status: Status::Resolved,
+                },
+                "{command:?} by {who:?}"
+            );
+        }
+    }
+    // Limits stored before the rule read back as not pausable.
+    let limits: CaseLimits = serde_json::from_value(serde_json::json!({
+        "response": { "unit": "working_hours", "amount": 4 },
+        "handling": { "unit": "working_days", "amount": 5 },
+        "follow_up": { "unit": "working_days", "amount": 3 },
+    }))
+    .expect("limits without `pausable`");
+    assert_eq!(limits, CaseLimits::default());
+}
+
+/// Feedback to a visitor is given once: by the window, the center or the lead unit's handler, while the
+/// case is open; then no more is due. Cases stored before the rule read back owing none and not paused.
+#[test]
+fn feedback_is_given_once_then_refused() {
+    let due = DeadlineAt {
+        at: t0() + Duration::days(2),
+        provisional: true,
+    };
+    let mut case = registered();
+    case.deadlines.feedback = Some(due);
+    assert!(case.deadlines.provisional());
+    let feedback = Command::GiveFeedback {
+        note: s("已告知受理情况"),
+    };
+    let now = t0() + hours(3);
+    // Before dispatch no handler acts for the lead unit; a leader or a mediator is not the window.
+    for who in [
+        handler(3, dept(1)),
+        leader(),
+        actor(4, &[Role::Mediator], &[dept(1)]),
+    ] {
+        assert_eq!(
+            refused(&case, &feedback, &who, now),
+            CaseError::NotAllowed {
+                action: "feedback_given",
+                why: "not_your_unit"
+            },
+            "{who:?}"
+        );
+    }
+    assert_eq!(
+        refused(
+            &case,
+            &Command::GiveFeedback { note: s(" ") },
+            &clerk(),
+            now
+        ),
+        CaseError::Invalid {
+            field: "note",
+            why: "required"
+        }
+    );
+    let (given, event) = ok(&case, &feedback, &clerk(), now);
+    assert_eq!(
+        (event.name, event.from, event.to, event.at),
+        (
+            "feedback_given",
+            Status::Registered,
+            Status::Registered,
+            now
+        )
+    );
+    assert_eq!(given.deadlines.feedback, None);
+    assert!(!given.deadlines.provisional());
+    let mut owed = given.clone();
+    owed.deadlines.feedback = Some(due);
+    assert_eq!(owed, case, "giving feedback changed something else");
+    let none_due = CaseError::Invalid {
+        field: "action",
+        why: "no_feedback_due",
+    };
+    for who in [clerk(), dispatcher()] {
+        assert_eq!(refused(&given, &feedback, &who, now), none_due);
+    }
+
+    // Still owed after dispatch: the lead unit's handler gives it, another unit's may not.
+    let mut dispatched = case.clone();
+    for (command, who) in [
+        (accept(), clerk()),
+        (dispatch(dept(1), &[dept(2)]), dispatcher()),
+    ] {
+        dispatched = ok(&dispatched, &command, &who, now).0;
+    }
+    assert_eq!(dispatched.deadlines.feedback, Some(due));
+    assert_eq!(
+        refused(&dispatched, &feedback, &handler(7, dept(2)), now),
+        CaseError::NotAllowed {
+            action: "feedback_given",
+            why: "not_your_unit"
+        }
+    );
+    let (handled, event) = ok(&dispatched, &feedback, &handler(7, dept(1)), now);
+    assert_eq!(
+        (event.from, event.to),
+        (Status::Dispatched, Status::Dispatched)
+    );
+    assert_eq!(handled.deadlines.feedback, None);
+    assert_eq!(
+        refused(&handled, &feedback, &handler(7, dept(1)), now),
+        none_due
+    );
+
+    // A final case is past feedback: refused for its state (a rejected one owes none any more).
+    let rejected = ok(
+        &case,
+        &Command::Reject {
+            reason: s("不属于受理范围"),
+            missing: vec![],
+        },
+        &clerk(),
+        now,
+    )
+    .0;
+    assert_eq!(rejected.deadlines.feedback, None);
+    let mut closed = case.clone();
+    for (command, who) in [
+        (accept(), clerk()),
+        (
+            Command::HandleOnSpot {
+                result: s("当场答复"),
+            },
+            clerk(),
+        ),
+        (
+            Command::FollowUp {
+                outcome: FollowUpOutcome::Satisfied,
+                note: s(""),
+            },
+            dispatcher(),
+        ),
+    ] {
+        closed = ok(&closed, &command, &who, now).0;
+    }
+    for final_case in [&rejected, &closed] {
+        assert_eq!(
+            refused(final_case, &feedback, &dispatcher(), now),
+            CaseError::IllegalInState {
+                action: "feedback_given",
+                status: final_case.status,
+            }
+        );
+    }
+
+    // Stored before the rule: no `feedback` deadline, no `paused_at`.
+    let mut stored = serde_json::to_value(drive(Status::InProgress).0).expect("a case as JSON");
+    let object = stored.as_object_mut().expect("an object");
+    assert!(object.remove("paused_at").is_some());
+    let deadlines = object
+        .get_mut("deadlines")
+        .and_then(|d| d.as_object_mut())
+        .expect("deadlines");
+    assert!(deadlines.remove("feedback").is_some());
+    let read: Case = serde_json::from_value(stored).expect("an older case");
+    assert_eq!(read, drive(Status::InProgress).0);
 }

@@ -73,6 +73,8 @@ pub struct CaseColumns {
     pub response_due: Option<DateTime<Utc>>,
     pub handling_due: Option<DateTime<Utc>>,
     pub follow_up_due: Option<DateTime<Utc>>,
+    pub feedback_due: Option<DateTime<Utc>>,
+    pub clock_paused: bool,
     pub deadline_provisional: bool,
     pub reopen_count: i64,
     pub merged_into: Option<String>,
@@ -159,6 +161,8 @@ pub struct CaseRecord {
     pub response_due: Option<DateTime<Utc>>,
     pub handling_due: Option<DateTime<Utc>>,
     pub follow_up_due: Option<DateTime<Utc>>,
+    pub feedback_due: Option<DateTime<Utc>>,
+    pub clock_paused: bool,
     pub deadline_provisional: bool,
     pub warning: String,
     pub reopen_count: i64,
@@ -204,6 +208,18 @@ pub struct CaseTransition {
     pub event: EventDraft,
     pub supervision: Option<NewSupervision>,
     pub notifications: Vec<NewNotification>,
+    pub dispatch: DispatchChange,
+}
+
+/// What a transition does to the case's dispatch records (for the response rate).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DispatchChange {
+    /// The unit answered the open dispatch (a claim or a return).
+    pub respond: bool,
+    /// Open dispatches end (reassigned, escalated, returned …).
+    pub end: bool,
+    /// A new dispatch: the unit and its response deadline.
+    pub start: Option<(String, Option<DateTime<Utc>>)>,
 }
 
 /// A supervision order (督办).
@@ -304,7 +320,7 @@ pub struct DueCase {
     pub handling_due: Option<DateTime<Utc>>,
 }
 
-const CASE_COLUMNS: &str = "id, number, tracking_hash, kind, channel, urgency, status, category_code, title, description, tags, address, lng, lat, placement, grid_code, basic_grid_code, region_code, path, owner_region, owner_path, lead_unit, claimed_by, leader_owner, response_due, handling_due, follow_up_due, deadline_provisional, warning, reopen_count, merged_into, satisfaction, state, version, created_by, created_at, updated_at, accepted_at, resolved_at, closed_at";
+pub(crate) const CASE_COLUMNS: &str = "id, number, tracking_hash, kind, channel, urgency, status, category_code, title, description, tags, address, lng, lat, placement, grid_code, basic_grid_code, region_code, path, owner_region, owner_path, lead_unit, claimed_by, leader_owner, response_due, handling_due, follow_up_due, feedback_due, clock_paused, deadline_provisional, warning, reopen_count, merged_into, satisfaction, state, version, created_by, created_at, updated_at, accepted_at, resolved_at, closed_at";
 
 macro_rules! case_from_row {
     ($row:expr) => {{
@@ -337,6 +353,8 @@ macro_rules! case_from_row {
             response_due: $row.try_get("response_due")?,
             handling_due: $row.try_get("handling_due")?,
             follow_up_due: $row.try_get("follow_up_due")?,
+            feedback_due: $row.try_get("feedback_due")?,
+            clock_paused: $row.try_get("clock_paused")?,
             deadline_provisional: $row.try_get("deadline_provisional")?,
             warning: $row.try_get("warning")?,
             reopen_count: $row.try_get("reopen_count")?,
@@ -615,8 +633,8 @@ impl Store {
                 "INSERT INTO cases (number, tracking_hash, kind, channel, urgency, status, category_code, title, description, tags, address, lng, lat, \
                  placement, grid_code, basic_grid_code, region_code, path, owner_region, owner_path, lead_unit, claimed_by, leader_owner, \
                  response_due, handling_due, follow_up_due, deadline_provisional, reopen_count, merged_into, satisfaction, state, version, \
-                 created_by, created_at, updated_at, accepted_at, resolved_at, closed_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, 1, $32, $33, $33, $34, $35, $36) \
+                 created_by, created_at, updated_at, accepted_at, resolved_at, closed_at, feedback_due, clock_paused) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, 1, $32, $33, $33, $34, $35, $36, $37, $38) \
                  RETURNING id",
             )
             .bind(&number)
@@ -655,6 +673,8 @@ impl Store {
             .bind(c.accepted_at.map(micros))
             .bind(c.resolved_at.map(micros))
             .bind(c.closed_at.map(micros))
+            .bind(c.feedback_due.map(micros))
+            .bind(c.clock_paused)
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| classify(e, "case"))?
@@ -797,6 +817,7 @@ impl Store {
                 "UPDATE cases SET status = $1, category_code = $2, owner_region = $3, owner_path = $4, lead_unit = $5, claimed_by = $6, \
                  leader_owner = $7, response_due = $8, handling_due = $9, follow_up_due = $10, deadline_provisional = $11, reopen_count = $12, \
                  merged_into = $13, satisfaction = $14, state = $15, accepted_at = $16, resolved_at = $17, closed_at = $18, updated_at = $19, \
+                 feedback_due = $22, clock_paused = $23, \
                  warning = CASE WHEN $1 IN ('closed', 'archived', 'rejected', 'merged') THEN 'none' \
                  WHEN warning = 'return_escalated' AND $1 <> 'returned' THEN 'none' \
                  WHEN handling_due IS DISTINCT FROM $9 AND ($9 IS NULL OR $9 > $19) THEN 'none' ELSE warning END, \
@@ -823,6 +844,8 @@ impl Store {
             .bind(now)
             .bind(t.case_id)
             .bind(t.expected_version)
+            .bind(c.feedback_due.map(micros))
+            .bind(c.clock_paused)
             .execute(&mut *tx)
             .await
             .map_err(|e| classify(e, "case"))?;
@@ -832,6 +855,29 @@ impl Store {
             }
             write_units!(tx, t.case_id, &c.units);
             insert_event!(tx, t.case_id, t.event);
+            if t.dispatch.respond {
+                sqlx::query("UPDATE case_dispatches SET responded_at = $1 WHERE case_id = $2 AND responded_at IS NULL AND ended_at IS NULL")
+                    .bind(now)
+                    .bind(t.case_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if t.dispatch.end {
+                sqlx::query("UPDATE case_dispatches SET ended_at = $1 WHERE case_id = $2 AND ended_at IS NULL")
+                    .bind(now)
+                    .bind(t.case_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if let Some((unit, due)) = &t.dispatch.start {
+                sqlx::query("INSERT INTO case_dispatches (case_id, unit_key, dispatched_at, response_due) VALUES ($1, $2, $3, $4)")
+                    .bind(t.case_id)
+                    .bind(unit)
+                    .bind(now)
+                    .bind(due.map(micros))
+                    .execute(&mut *tx)
+                    .await?;
+            }
             if let Some(order) = &t.supervision {
                 sqlx::query("INSERT INTO supervision_orders (case_id, due, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
                     .bind(t.case_id)
@@ -873,42 +919,31 @@ impl Store {
         page: Page,
     ) -> StoreResult<Paged<CaseRecord>> {
         on_pool!(self, pool => {
-            let mut total = 0i64;
-            let mut items = Vec::new();
-            for counting in [true, false] {
-                let mut qb = QueryBuilder::new(if counting {
-                    "SELECT COUNT(*) AS n FROM cases WHERE 1=1".to_string()
-                } else {
-                    format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1=1")
-                });
-                push_case_visibility!(qb, visibility);
-                if !filter.statuses.is_empty() {
-                    qb.push(" AND status IN (");
-                    let mut separated = qb.separated(", ");
-                    for status in &filter.statuses {
-                        separated.push_bind(status.clone());
+            let (items, total) = paged!(pool, page,
+                count: "SELECT COUNT(*) AS n FROM cases WHERE 1=1".to_string(),
+                select: format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1=1"),
+                order: "ORDER BY id DESC",
+                |qb| {
+                    push_case_visibility!(qb, visibility);
+                    if !filter.statuses.is_empty() {
+                        qb.push(" AND status IN (");
+                        let mut separated = qb.separated(", ");
+                        for status in &filter.statuses {
+                            separated.push_bind(status.clone());
+                        }
+                        qb.push(")");
                     }
-                    qb.push(")");
-                }
-                if let Some(kind) = &filter.kind {
-                    qb.push(" AND kind = ").push_bind(kind.clone());
-                }
-                if let Some(unit) = &filter.unit {
-                    qb.push(" AND id IN (SELECT case_id FROM case_units WHERE unit_key = ").push_bind(unit.clone()).push(")");
-                }
-                if let Some(warning) = &filter.warning {
-                    qb.push(" AND warning = ").push_bind(warning.clone());
-                }
-                if counting {
-                    total = qb.build().fetch_one(pool).await?.try_get("n")?;
-                } else {
-                    qb.push(" ORDER BY id DESC LIMIT ").push_bind(page.limit);
-                    qb.push(" OFFSET ").push_bind(page.offset);
-                    for row in qb.build().fetch_all(pool).await? {
-                        items.push(case_from_row!(row));
+                    if let Some(kind) = &filter.kind {
+                        qb.push(" AND kind = ").push_bind(kind.clone());
                     }
-                }
-            }
+                    if let Some(unit) = &filter.unit {
+                        qb.push(" AND id IN (SELECT case_id FROM case_units WHERE unit_key = ").push_bind(unit.clone()).push(")");
+                    }
+                    if let Some(warning) = &filter.warning {
+                        qb.push(" AND warning = ").push_bind(warning.clone());
+                    }
+                },
+                |row| case_from_row!(row));
             Ok(Paged { items, total })
         })
     }
@@ -1039,30 +1074,22 @@ impl Store {
         page: Page,
     ) -> StoreResult<Paged<NotificationRecord>> {
         on_pool!(self, pool => {
-            let mut total = 0i64;
-            let mut items = Vec::new();
-            for counting in [true, false] {
-                let mut qb = QueryBuilder::new(if counting {
-                    "SELECT COUNT(*) AS n FROM notifications WHERE recipient IN ("
-                } else {
-                    "SELECT id, recipient, case_id, kind, message, created_at, read_at FROM notifications WHERE recipient IN ("
-                });
-                let mut separated = qb.separated(", ");
-                separated.push_bind(String::new());
-                for r in recipients {
-                    separated.push_bind(r.clone());
-                }
-                qb.push(")");
-                if unread_only {
-                    qb.push(" AND read_at IS NULL");
-                }
-                if counting {
-                    total = qb.build().fetch_one(pool).await?.try_get("n")?;
-                } else {
-                    qb.push(" ORDER BY id DESC LIMIT ").push_bind(page.limit);
-                    qb.push(" OFFSET ").push_bind(page.offset);
-                    for row in qb.build().fetch_all(pool).await? {
-                        items.push(NotificationRecord {
+            let (items, total) = paged!(pool, page,
+                count: "SELECT COUNT(*) AS n FROM notifications WHERE recipient IN (",
+                select: "SELECT id, recipient, case_id, kind, message, created_at, read_at FROM notifications WHERE recipient IN (",
+                order: "ORDER BY id DESC",
+                |qb| {
+                    let mut separated = qb.separated(", ");
+                    separated.push_bind(String::new());
+                    for r in recipients {
+                        separated.push_bind(r.clone());
+                    }
+                    qb.push(")");
+                    if unread_only {
+                        qb.push(" AND read_at IS NULL");
+                    }
+                },
+                |row| NotificationRecord {
                             id: row.try_get("id")?,
                             recipient: row.try_get("recipient")?,
                             case_id: row.try_get("case_id")?,
@@ -1071,9 +1098,6 @@ impl Store {
                             created_at: row.try_get("created_at")?,
                             read_at: row.try_get("read_at")?,
                         });
-                    }
-                }
-            }
             Ok(Paged { items, total })
         })
     }
@@ -1141,8 +1165,8 @@ impl Store {
             let mut tx = begin_write!(self, pool);
             let mut raised = Vec::new();
             for (warning, sql) in [
-                ("red", format!("UPDATE cases SET warning = 'red' WHERE status IN {open} AND warning <> 'red' AND handling_due < $1 RETURNING id, number, lead_unit, owner_region, handling_due")),
-                ("yellow", format!("UPDATE cases SET warning = 'yellow' WHERE status IN {open} AND warning = 'none' AND handling_due >= $1 AND handling_due < $2 RETURNING id, number, lead_unit, owner_region, handling_due")),
+                ("red", format!("UPDATE cases SET warning = 'red' WHERE status IN {open} AND warning <> 'red' AND NOT clock_paused AND handling_due < $1 RETURNING id, number, lead_unit, owner_region, handling_due")),
+                ("yellow", format!("UPDATE cases SET warning = 'yellow' WHERE status IN {open} AND warning = 'none' AND NOT clock_paused AND handling_due >= $1 AND handling_due < $2 RETURNING id, number, lead_unit, owner_region, handling_due")),
             ] {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(now + soon).fetch_all(&mut *tx).await?;
                 for row in rows {

@@ -23,6 +23,28 @@ macro_rules! on_pool {
     };
 }
 
+/// Runs a filtered list query twice with the same filters: once to count, once for the page.
+macro_rules! paged {
+    ($pool:ident, $page:expr, count: $count:expr, select: $select:expr, order: $order:expr, |$qb:ident| $filters:block, |$row:ident| $map:expr) => {{
+        let mut total = 0i64;
+        let mut items = Vec::new();
+        for counting in [true, false] {
+            let mut $qb = QueryBuilder::new(if counting { $count.to_string() } else { $select.to_string() });
+            $filters
+            if counting {
+                total = $qb.build().fetch_one($pool).await?.try_get("n")?;
+            } else {
+                $qb.push(" ").push($order).push(" LIMIT ").push_bind($page.limit);
+                $qb.push(" OFFSET ").push_bind($page.offset);
+                for $row in $qb.build().fetch_all($pool).await? {
+                    items.push($map);
+                }
+            }
+        }
+        (items, total)
+    }};
+}
+
 /// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite, so a transaction that reads before it writes
 /// waits for the write lock up front instead of failing when another writer committed in between.
 macro_rules! begin_write {
@@ -239,39 +261,28 @@ impl Store {
         page: Page,
     ) -> StoreResult<Paged<AuditRecord>> {
         on_pool!(self, pool => {
-            let mut total = 0i64;
-            let mut items = Vec::new();
-            for counting in [true, false] {
-                let mut qb = QueryBuilder::new(if counting {
-                    "SELECT COUNT(*) AS n FROM audit_log WHERE 1=1"
-                } else {
-                    "SELECT id, at, actor, action, object, result, source, detail, chain_seq, hash FROM audit_log WHERE 1=1"
-                });
-                if let Some(prefix) = &filter.action_prefix {
-                    qb.push(" AND action LIKE ").push_bind(format!("{prefix}%"));
-                }
-                if let Some(actor) = &filter.actor {
-                    qb.push(" AND actor = ").push_bind(actor.clone());
-                }
-                if let Some(object) = &filter.object {
-                    qb.push(" AND object = ").push_bind(object.clone());
-                }
-                if let Some(since) = filter.since {
-                    qb.push(" AND at >= ").push_bind(since);
-                }
-                if let Some(until) = filter.until {
-                    qb.push(" AND at < ").push_bind(until);
-                }
-                if counting {
-                    total = qb.build().fetch_one(pool).await?.try_get("n")?;
-                } else {
-                    qb.push(" ORDER BY id DESC LIMIT ").push_bind(page.limit);
-                    qb.push(" OFFSET ").push_bind(page.offset);
-                    for row in qb.build().fetch_all(pool).await? {
-                        items.push(audit_from_row!(row));
+            let (items, total) = paged!(pool, page,
+                count: "SELECT COUNT(*) AS n FROM audit_log WHERE 1=1",
+                select: "SELECT id, at, actor, action, object, result, source, detail, chain_seq, hash FROM audit_log WHERE 1=1",
+                order: "ORDER BY id DESC",
+                |qb| {
+                    if let Some(prefix) = &filter.action_prefix {
+                        qb.push(" AND action LIKE ").push_bind(format!("{prefix}%"));
                     }
-                }
-            }
+                    if let Some(actor) = &filter.actor {
+                        qb.push(" AND actor = ").push_bind(actor.clone());
+                    }
+                    if let Some(object) = &filter.object {
+                        qb.push(" AND object = ").push_bind(object.clone());
+                    }
+                    if let Some(since) = filter.since {
+                        qb.push(" AND at >= ").push_bind(since);
+                    }
+                    if let Some(until) = filter.until {
+                        qb.push(" AND at < ").push_bind(until);
+                    }
+                },
+                |row| audit_from_row!(row));
             Ok(Paged { items, total })
         })
     }
@@ -466,34 +477,23 @@ impl Store {
         page: Page,
     ) -> StoreResult<Paged<RegionRecord>> {
         on_pool!(self, pool => {
-            let mut total = 0i64;
-            let mut items = Vec::new();
-            for counting in [true, false] {
-                let mut qb = QueryBuilder::new(if counting {
-                    "SELECT COUNT(*) AS n FROM regions WHERE 1=1"
-                } else {
-                    "SELECT code, name, parent_code, level, path FROM regions WHERE 1=1"
-                });
-                push_visibility!(qb, "path", visibility);
-                if let Some(parent) = &filter.parent_code {
-                    qb.push(" AND parent_code = ").push_bind(parent.clone());
-                }
-                if let Some(level) = &filter.level {
-                    qb.push(" AND level = ").push_bind(level.clone());
-                }
-                if let Some(name) = &filter.name_contains {
-                    qb.push(" AND name LIKE ").push_bind(format!("%{}%", name.replace(['%', '_'], "")));
-                }
-                if counting {
-                    total = qb.build().fetch_one(pool).await?.try_get("n")?;
-                } else {
-                    qb.push(" ORDER BY code LIMIT ").push_bind(page.limit);
-                    qb.push(" OFFSET ").push_bind(page.offset);
-                    for row in qb.build().fetch_all(pool).await? {
-                        items.push(region_from_row!(row));
+            let (items, total) = paged!(pool, page,
+                count: "SELECT COUNT(*) AS n FROM regions WHERE 1=1",
+                select: "SELECT code, name, parent_code, level, path FROM regions WHERE 1=1",
+                order: "ORDER BY code",
+                |qb| {
+                    push_visibility!(qb, "path", visibility);
+                    if let Some(parent) = &filter.parent_code {
+                        qb.push(" AND parent_code = ").push_bind(parent.clone());
                     }
-                }
-            }
+                    if let Some(level) = &filter.level {
+                        qb.push(" AND level = ").push_bind(level.clone());
+                    }
+                    if let Some(name) = &filter.name_contains {
+                        qb.push(" AND name LIKE ").push_bind(format!("%{}%", name.replace(['%', '_'], "")));
+                    }
+                },
+                |row| region_from_row!(row));
             Ok(Paged { items, total })
         })
     }
@@ -587,31 +587,20 @@ impl Store {
             None => None,
         };
         on_pool!(self, pool => {
-            let mut total = 0i64;
-            let mut items = Vec::new();
-            for counting in [true, false] {
-                let mut qb = QueryBuilder::new(if counting {
-                    "SELECT COUNT(*) AS n FROM grids WHERE 1=1"
-                } else {
-                    "SELECT code, village_code, name, kind, geometry, path, worker_user_id, leader_user_id FROM grids WHERE 1=1"
-                });
-                push_visibility!(qb, "path", visibility);
-                if let Some(path) = &region_path {
-                    qb.push(" AND path LIKE ").push_bind(format!("{path}%"));
-                }
-                if let Some(kind) = &filter.kind {
-                    qb.push(" AND kind = ").push_bind(kind.clone());
-                }
-                if counting {
-                    total = qb.build().fetch_one(pool).await?.try_get("n")?;
-                } else {
-                    qb.push(" ORDER BY code LIMIT ").push_bind(page.limit);
-                    qb.push(" OFFSET ").push_bind(page.offset);
-                    for row in qb.build().fetch_all(pool).await? {
-                        items.push(grid_from_row!(row));
+            let (items, total) = paged!(pool, page,
+                count: "SELECT COUNT(*) AS n FROM grids WHERE 1=1",
+                select: "SELECT code, village_code, name, kind, geometry, path, worker_user_id, leader_user_id FROM grids WHERE 1=1",
+                order: "ORDER BY code",
+                |qb| {
+                    push_visibility!(qb, "path", visibility);
+                    if let Some(path) = &region_path {
+                        qb.push(" AND path LIKE ").push_bind(format!("{path}%"));
                     }
-                }
-            }
+                    if let Some(kind) = &filter.kind {
+                        qb.push(" AND kind = ").push_bind(kind.clone());
+                    }
+                },
+                |row| grid_from_row!(row));
             Ok(Paged { items, total })
         })
     }
@@ -707,31 +696,20 @@ impl Store {
         page: Page,
     ) -> StoreResult<Paged<DepartmentRecord>> {
         on_pool!(self, pool => {
-            let mut total = 0i64;
-            let mut items = Vec::new();
-            for counting in [true, false] {
-                let mut qb = QueryBuilder::new(if counting {
-                    "SELECT COUNT(*) AS n FROM departments WHERE 1=1"
-                } else {
-                    "SELECT id, name, kind, region_code, path FROM departments WHERE 1=1"
-                });
-                push_visibility!(qb, "path", visibility);
-                if let Some(region) = &filter.region_code {
-                    qb.push(" AND region_code = ").push_bind(region.clone());
-                }
-                if let Some(kind) = &filter.kind {
-                    qb.push(" AND kind = ").push_bind(kind.clone());
-                }
-                if counting {
-                    total = qb.build().fetch_one(pool).await?.try_get("n")?;
-                } else {
-                    qb.push(" ORDER BY path, id LIMIT ").push_bind(page.limit);
-                    qb.push(" OFFSET ").push_bind(page.offset);
-                    for row in qb.build().fetch_all(pool).await? {
-                        items.push(department_from_row!(row));
+            let (items, total) = paged!(pool, page,
+                count: "SELECT COUNT(*) AS n FROM departments WHERE 1=1",
+                select: "SELECT id, name, kind, region_code, path FROM departments WHERE 1=1",
+                order: "ORDER BY path, id",
+                |qb| {
+                    push_visibility!(qb, "path", visibility);
+                    if let Some(region) = &filter.region_code {
+                        qb.push(" AND region_code = ").push_bind(region.clone());
                     }
-                }
-            }
+                    if let Some(kind) = &filter.kind {
+                        qb.push(" AND kind = ").push_bind(kind.clone());
+                    }
+                },
+                |row| department_from_row!(row));
             Ok(Paged { items, total })
         })
     }
@@ -820,30 +798,19 @@ impl Store {
         page: Page,
     ) -> StoreResult<Paged<UserRecord>> {
         on_pool!(self, pool => {
-            let mut total = 0i64;
-            let mut items = Vec::new();
-            for counting in [true, false] {
-                let mut qb = QueryBuilder::new(if counting {
-                    "SELECT COUNT(*) AS n FROM users WHERE 1=1".to_string()
-                } else {
-                    format!("SELECT {USER_COLUMNS} FROM users WHERE 1=1")
-                });
-                push_visibility!(qb, "home_path", visibility);
-                if let Some(q) = username_contains {
-                    let pattern = format!("%{}%", q.replace(['%', '_'], ""));
-                    qb.push(" AND (username LIKE ").push_bind(pattern.clone());
-                    qb.push(" OR display_name LIKE ").push_bind(pattern).push(")");
-                }
-                if counting {
-                    total = qb.build().fetch_one(pool).await?.try_get("n")?;
-                } else {
-                    qb.push(" ORDER BY id LIMIT ").push_bind(page.limit);
-                    qb.push(" OFFSET ").push_bind(page.offset);
-                    for row in qb.build().fetch_all(pool).await? {
-                        items.push(user_from_row!(row));
+            let (mut items, total) = paged!(pool, page,
+                count: "SELECT COUNT(*) AS n FROM users WHERE 1=1".to_string(),
+                select: format!("SELECT {USER_COLUMNS} FROM users WHERE 1=1"),
+                order: "ORDER BY id",
+                |qb| {
+                    push_visibility!(qb, "home_path", visibility);
+                    if let Some(q) = username_contains {
+                        let pattern = format!("%{}%", q.replace(['%', '_'], ""));
+                        qb.push(" AND (username LIKE ").push_bind(pattern.clone());
+                        qb.push(" OR display_name LIKE ").push_bind(pattern).push(")");
                     }
-                }
-            }
+                },
+                |row| user_from_row!(row));
             load_roles!(pool, items);
             Ok(Paged { items, total })
         })
@@ -1123,34 +1090,23 @@ impl Store {
         page: Page,
     ) -> StoreResult<Paged<ResidentRecord>> {
         on_pool!(self, pool => {
-            let mut total = 0i64;
-            let mut items = Vec::new();
-            for counting in [true, false] {
-                let mut qb = QueryBuilder::new(if counting {
-                    "SELECT COUNT(*) AS n FROM residents WHERE 1=1".to_string()
-                } else {
-                    format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE 1=1")
-                });
-                push_visibility!(qb, "path", visibility);
-                match key {
-                    Some((ResidentKey::IdNumber, hash)) => {
-                        qb.push(" AND id_number_hash = ").push_bind(hash.to_string());
+            let (items, total) = paged!(pool, page,
+                count: "SELECT COUNT(*) AS n FROM residents WHERE 1=1".to_string(),
+                select: format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE 1=1"),
+                order: "ORDER BY id",
+                |qb| {
+                    push_visibility!(qb, "path", visibility);
+                    match key {
+                        Some((ResidentKey::IdNumber, hash)) => {
+                            qb.push(" AND id_number_hash = ").push_bind(hash.to_string());
+                        }
+                        Some((ResidentKey::Phone, hash)) => {
+                            qb.push(" AND phone_hash = ").push_bind(hash.to_string());
+                        }
+                        None => {}
                     }
-                    Some((ResidentKey::Phone, hash)) => {
-                        qb.push(" AND phone_hash = ").push_bind(hash.to_string());
-                    }
-                    None => {}
-                }
-                if counting {
-                    total = qb.build().fetch_one(pool).await?.try_get("n")?;
-                } else {
-                    qb.push(" ORDER BY id LIMIT ").push_bind(page.limit);
-                    qb.push(" OFFSET ").push_bind(page.offset);
-                    for row in qb.build().fetch_all(pool).await? {
-                        items.push(resident_from_row!(row));
-                    }
-                }
-            }
+                },
+                |row| resident_from_row!(row));
             Ok(Paged { items, total })
         })
     }

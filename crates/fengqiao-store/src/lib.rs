@@ -5,10 +5,13 @@
 
 #[macro_use]
 mod common;
+#[macro_use]
 mod cases;
+mod rates;
 mod records;
 
 pub use cases::*;
+pub use rates::*;
 pub use records::*;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

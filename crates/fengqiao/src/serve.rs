@@ -19,11 +19,6 @@ pub const DEMO_TOWNS: &str = include_str!("../demo/towns.csv");
 pub async fn open_app(config: &Config) -> anyhow::Result<App> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
-    let url = config.database_url();
-    let store = Store::connect(&url)
-        .await
-        .with_context(|| format!("opening {}", redact_url(&url)))?;
-    store.migrate().await.context("migrating the database")?;
     let keys = match &config.data_key {
         Some(key) => PersonalDataKeys::from_base64(key)
             .map_err(|e| anyhow::anyhow!("FENGQIAO_DATA_KEY: {e}"))?,
@@ -33,6 +28,11 @@ pub async fn open_app(config: &Config) -> anyhow::Result<App> {
         None => PersonalDataKeys::load_or_generate(&config.data_dir.join("personal-data.key"))
             .map_err(|e| anyhow::anyhow!("{e}"))?,
     };
+    let url = config.database_url();
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("opening {}", redact_url(&url)))?;
+    store.migrate().await.context("migrating the database")?;
     let settings = Settings {
         checkpoint_path: Some(config.data_dir.join("audit-checkpoint.json")),
         attachment_dir: config.data_dir.join("attachments"),
@@ -132,6 +132,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
                 grids = summary.grids,
                 departments = summary.departments,
                 residents = summary.residents,
+                cases = summary.cases,
                 "demo data loaded"
             );
         }

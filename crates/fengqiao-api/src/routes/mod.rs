@@ -6,5 +6,6 @@ pub mod cases;
 pub mod catalog;
 pub mod ops;
 pub mod org;
+pub mod rates;
 pub mod residents;
 pub mod users;

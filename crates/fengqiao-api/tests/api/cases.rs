@@ -4,7 +4,7 @@ use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-fn dispute(key_phone: &str) -> Value {
+pub fn dispute(key_phone: &str) -> Value {
     json!({
         "kind": "dispute",
         "channel": "walk_in",
@@ -22,17 +22,17 @@ fn dispute(key_phone: &str) -> Value {
     })
 }
 
-struct Staff {
-    clerk: String,
-    dispatcher: String,
-    county: String,
-    police: String,
-    justice: String,
-    leader: String,
-    leader_id: i64,
+pub struct Staff {
+    pub clerk: String,
+    pub dispatcher: String,
+    pub county: String,
+    pub police: String,
+    pub justice: String,
+    pub leader: String,
+    pub leader_id: i64,
 }
 
-async fn staff(s: &Server) -> Staff {
+pub async fn staff(s: &Server) -> Staff {
     s.user(
         "clerk_a",
         "intake_clerk",
@@ -68,7 +68,7 @@ async fn staff(s: &Server) -> Staff {
 }
 
 /// Signs the same staff in again (after the pinned clock moved past their sessions).
-async fn staff_again(s: &Server) -> Staff {
+pub async fn staff_again(s: &Server) -> Staff {
     Staff {
         clerk: s.login("clerk_a").await,
         dispatcher: s.login("disp_a").await,
@@ -80,7 +80,7 @@ async fn staff_again(s: &Server) -> Staff {
     }
 }
 
-async fn register(s: &Server, token: &str, body: Value) -> (i64, String, String) {
+pub async fn register(s: &Server, token: &str, body: Value) -> (i64, String, String) {
     let (status, answer) = s.post(token, "/api/v1/cases", body).await;
     assert_eq!(status, StatusCode::CREATED, "{}: {answer}", s.backend);
     (
@@ -1018,6 +1018,112 @@ async fn admins_edit_the_catalog_and_unruled_returns_reach_the_lead() -> TestRes
                 .iter()
                 .any(|n| n["kind"] == "return_unruled"),
             "{backend}: only the lead"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn visitors_get_feedback_in_two_working_days_and_waiting_on_the_citizen_pauses_the_clock()
+-> TestResult {
+    for backend in backends() {
+        let s = Server::start(backend).await;
+        let t = staff(&s).await;
+        // Mon 2026-11-23, 10:00 local: feedback due by the end of Wed 2026-11-25 (local), i.e. 16:00 UTC.
+        let (id, _, _) = register(&s, &t.clerk, dispute("13912345678")).await;
+        let (_, case) = s.get(&t.clerk, &format!("/api/v1/cases/{id}")).await;
+        assert_eq!(
+            case["feedback_due"], "2026-11-25T16:00:00Z",
+            "{backend}: {case}"
+        );
+        let case = s
+            .act(
+                &t.clerk,
+                id,
+                json!({ "action": "give_feedback", "note": "已电话告知受理情况" }),
+            )
+            .await;
+        assert!(case["feedback_due"].is_null());
+        let (status, answer) = s
+            .post(
+                &t.clerk,
+                &format!("/api/v1/cases/{id}/actions"),
+                json!({ "action": "give_feedback", "note": "再次" }),
+            )
+            .await;
+        assert_eq!(
+            (status, answer["fields"][0]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("no_feedback_due")),
+            "{backend}: {answer}"
+        );
+
+        // Disputes may pause while waiting on the citizen; the deadline moves by the working days it stood still.
+        s.act(
+            &t.clerk,
+            id,
+            json!({ "action": "accept", "category": "dispute.neighbour" }),
+        )
+        .await;
+        s.act(&t.dispatcher, id, json!({ "action": "dispatch", "lead": format!("dept:{}", s.town_units["justice_office"]) })).await;
+        let case = s.act(&t.justice, id, json!({ "action": "claim" })).await;
+        let due = case["handling_due"].as_str().unwrap().to_string();
+        let case = s
+            .act(
+                &t.justice,
+                id,
+                json!({ "action": "pause_clock", "reason": "等待当事人提供房屋产权证明" }),
+            )
+            .await;
+        assert_eq!(case["clock_paused"], true);
+        // Mon 10:00 → Thu 10:00: three working days stood still.
+        s.clock.advance(chrono::Duration::days(3));
+        let t = staff_again(&s).await;
+        let case = s
+            .act(
+                &t.justice,
+                id,
+                json!({ "action": "resume_clock", "note": "材料已补齐" }),
+            )
+            .await;
+        assert_eq!(case["clock_paused"], false);
+        let moved = case["handling_due"].as_str().unwrap().to_string();
+        assert!(moved > due, "{backend}: {due} → {moved}");
+        let calendar = fengqiao_domain::calendar::WorkingCalendar::official();
+        let expected = calendar
+            .add_working_days(
+                chrono::DateTime::parse_from_rfc3339(&due)?.with_timezone(&chrono::Utc),
+                3,
+            )
+            .at;
+        assert_eq!(
+            moved,
+            expected.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "{backend}"
+        );
+        // Consultations may not pause.
+        let mut ask = dispute("13912345678");
+        ask["category"] = json!("consultation");
+        ask["kind"] = json!("request");
+        let (other, _, _) = register(&s, &t.clerk, ask).await;
+        s.act(
+            &t.clerk,
+            other,
+            json!({ "action": "accept", "category": "consultation" }),
+        )
+        .await;
+        s.act(&t.dispatcher, other, json!({ "action": "dispatch", "lead": format!("dept:{}", s.town_units["justice_office"]) })).await;
+        s.act(&t.justice, other, json!({ "action": "claim" })).await;
+        let (status, answer) = s
+            .post(
+                &t.justice,
+                &format!("/api/v1/cases/{other}/actions"),
+                json!({ "action": "pause_clock", "reason": "等待" }),
+            )
+            .await;
+        assert_eq!(
+            (status, answer["fields"][0]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("not_pausable")),
+            "{backend}: {answer}"
         );
     }
     Ok(())

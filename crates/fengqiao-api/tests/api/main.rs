@@ -12,5 +12,6 @@ mod audit_trail;
 mod cases;
 mod organisation;
 mod personal_data;
+mod rates;
 mod sessions;
 mod surface;

@@ -41,6 +41,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/public/cases"),
     ("get", "/api/v1/public/track"),
     ("post", "/api/v1/public/verification-codes"),
+    ("get", "/api/v1/rates"),
+    ("get", "/api/v1/rates/cases"),
     ("get", "/api/v1/regions"),
     ("post", "/api/v1/regions"),
     ("get", "/api/v1/regions/{code}"),

@@ -66,6 +66,8 @@ CREATE TABLE cases (
     response_due      TEXT,
     handling_due      TEXT,
     follow_up_due     TEXT,
+    feedback_due      TEXT,
+    clock_paused      BOOLEAN NOT NULL DEFAULT FALSE,
     deadline_provisional BOOLEAN NOT NULL DEFAULT FALSE,
     warning           TEXT NOT NULL DEFAULT 'none',
     reopen_count      INTEGER NOT NULL DEFAULT 0,
@@ -179,3 +181,16 @@ CREATE TABLE verification_codes (
     expires_at TEXT NOT NULL,
     attempts   INTEGER NOT NULL DEFAULT 0
 );
+
+-- Every dispatch of a case to a unit, for the response rate (响应率): answered by a claim or a return.
+CREATE TABLE case_dispatches (
+    id            INTEGER PRIMARY KEY,
+    case_id       INTEGER NOT NULL REFERENCES cases(id),
+    unit_key      TEXT NOT NULL,
+    dispatched_at TEXT NOT NULL,
+    response_due  TEXT,
+    responded_at  TEXT,
+    ended_at      TEXT
+);
+CREATE INDEX case_dispatches_case ON case_dispatches(case_id, id);
+CREATE INDEX cases_accepted ON cases(accepted_at);

@@ -1,0 +1,120 @@
+//! The rates with their formulas, and the cases behind each figure.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::ApiState;
+use crate::auth::Authenticated;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::wire::{CaseOut, Paged, Paging};
+use fengqiao_app::rates::RateQuery;
+use fengqiao_store::{Figure, Part};
+
+pub fn router() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(rates))
+        .routes(routes!(rate_cases))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RateParams {
+    /// A region subtree within the caller's scope.
+    pub region_code: Option<String>,
+    /// `dept:ID` or `grid:CODE`: cases currently with that unit.
+    pub unit: Option<String>,
+    /// Cases located in this grid.
+    pub grid_code: Option<String>,
+    /// A category code; its subcategories are included.
+    pub category: Option<String>,
+    /// First local day of the period (inclusive).
+    pub from: chrono::NaiveDate,
+    /// Last local day of the period (inclusive).
+    pub to: chrono::NaiveDate,
+}
+
+impl RateParams {
+    fn query(&self) -> RateQuery {
+        RateQuery {
+            region_code: self.region_code.clone(),
+            unit: self.unit.clone(),
+            grid_code: self.grid_code.clone(),
+            category: self.category.clone(),
+            from: self.from,
+            to: self.to,
+        }
+    }
+}
+
+/// The rates over the cohort of cases accepted in the period, as of now.
+///
+/// - cohort: cases accepted in the period, rejected (不予受理) and merged duplicates excluded (counted apart);
+/// - completion 办结率 = cohort cases now resolved (resolved, awaiting follow-up, closed, archived; a reopened
+///   case counts only once resolved again) ÷ cohort;
+/// - on-time 按期办结率 = cohort cases resolved by their (extended) handling deadline ÷ (cohort cases resolved +
+///   cohort cases open and past their deadline);
+/// - response 响应率 = dispatches answered (claimed or returned) within the response limit ÷ (dispatches answered +
+///   dispatches unanswered past the limit), over the cohort's dispatches;
+/// - satisfaction 满意率 = follow-ups answered satisfied or basically satisfied ÷ follow-ups answered
+///   (unreachable and declined shown apart);
+/// - resolution 化解率 = cohort disputes closed with the citizen satisfied or basically satisfied ÷ cohort disputes.
+///
+/// A case counts under its current category. Every figure drills down at `/api/v1/rates/cases`.
+#[utoipa::path(get, path = "/api/v1/rates", tag = "rates", security(("bearer" = [])), params(RateParams),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn rates(
+    State(state): State<ApiState>,
+    Authenticated(actor): Authenticated,
+    Query(params): Query<RateParams>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let rates = state.app.rates(&actor, &params.query()).await?;
+    Ok(Json(serde_json::to_value(rates).unwrap_or_default()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DrillParams {
+    /// cohort, received, rejected, merged, completion, on_time, response, satisfaction, resolution
+    pub figure: String,
+    /// numerator or denominator (ignored for cohort, received, rejected, merged)
+    pub part: Option<String>,
+}
+
+/// The cases behind one figure's numerator or denominator (same scope and period parameters as `/api/v1/rates`).
+#[utoipa::path(get, path = "/api/v1/rates/cases", tag = "rates", security(("bearer" = [])), params(RateParams, DrillParams, Paging),
+    responses((status = 200, body = Paged<CaseOut>), (status = 422, body = ErrorBody)))]
+async fn rate_cases(
+    State(state): State<ApiState>,
+    Authenticated(actor): Authenticated,
+    Query(params): Query<RateParams>,
+    Query(drill): Query<DrillParams>,
+    Query(paging): Query<Paging>,
+) -> ApiResult<Json<Paged<CaseOut>>> {
+    let figure: Figure = serde_json::from_value(serde_json::Value::String(drill.figure.clone())).map_err(|_| {
+        ApiError::field("figure", "unknown", "未知的指标", "unknown figure: cohort, received, rejected, merged, completion, on_time, response, satisfaction, resolution")
+    })?;
+    let part = match drill.part.as_deref() {
+        None | Some("numerator") => Part::Numerator,
+        Some("denominator") => Part::Denominator,
+        Some(_) => {
+            return Err(ApiError::field(
+                "part",
+                "unknown",
+                "应为 numerator 或 denominator",
+                "part is numerator or denominator",
+            ));
+        }
+    };
+    let page = state
+        .app
+        .rate_cases(&actor, &params.query(), figure, part, paging.page())
+        .await?;
+    Ok(Json(Paged {
+        items: page.items.into_iter().map(CaseOut::from).collect(),
+        total: page.total,
+    }))
+}

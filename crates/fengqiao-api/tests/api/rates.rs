@@ -1,0 +1,367 @@
+//! The rates against a hand-computed fixture, with drill-downs, relabelling, reopening and scope.
+
+use crate::cases::{dispute, register, staff, staff_again};
+use crate::support::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+fn request(category: &str) -> Value {
+    let mut body = dispute("13912345678");
+    body["kind"] = json!("request");
+    body["category"] = json!(category);
+    body["title"] = json!("咨询低保办理");
+    body
+}
+
+async fn drill(s: &Server, token: &str, query: &str, figure: &str, part: &str) -> BTreeSet<String> {
+    let (status, page) = s
+        .get(
+            token,
+            &format!("/api/v1/rates/cases?{query}&figure={figure}&part={part}&per_page=200"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{figure} {part}: {page}");
+    let items: BTreeSet<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["title"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        page["total"].as_u64().unwrap() as usize,
+        items.len(),
+        "{figure} {part}"
+    );
+    items
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|n| n.to_string()).collect()
+}
+
+#[tokio::test]
+async fn rates_match_a_hand_computed_fixture_and_drill_down_to_their_cases() -> TestResult {
+    for backend in backends() {
+        let s = Server::start(backend).await;
+        let t = staff(&s).await;
+        s.user("disp_b", "dispatcher", &format!("region:{TOWN_B}"), false)
+            .await;
+        let town_b = s.login("disp_b").await;
+        let police = format!("dept:{}", s.dept_a);
+        let titled = |mut body: Value, title: &str| {
+            body["title"] = json!(title);
+            body
+        };
+        // Monday 2026-11-23, 10:00 local. C1: a dispute resolved on time, the citizen satisfied.
+        let (c1, n1, _) = register(&s, &t.clerk, titled(dispute("13912345678"), "C1")).await;
+        for (token, action) in [
+            (
+                &t.clerk,
+                json!({ "action": "accept", "category": "dispute.neighbour" }),
+            ),
+            (
+                &t.dispatcher,
+                json!({ "action": "dispatch", "lead": police }),
+            ),
+            (&t.police, json!({ "action": "claim" })),
+            (
+                &t.police,
+                json!({ "action": "resolve", "result": "已调解" }),
+            ),
+            (&t.dispatcher, json!({ "action": "approve_review" })),
+            (
+                &t.dispatcher,
+                json!({ "action": "follow_up", "outcome": "satisfied" }),
+            ),
+        ] {
+            s.act(token, c1, action).await;
+        }
+        // C2: a consultation resolved on time, the citizen dissatisfied.
+        let (c2, _, _) = register(&s, &t.clerk, titled(request("consultation"), "C2")).await;
+        for (token, action) in [
+            (
+                &t.clerk,
+                json!({ "action": "accept", "category": "consultation" }),
+            ),
+            (
+                &t.dispatcher,
+                json!({ "action": "dispatch", "lead": police }),
+            ),
+            (&t.police, json!({ "action": "claim" })),
+            (
+                &t.police,
+                json!({ "action": "resolve", "result": "已答复" }),
+            ),
+            (&t.dispatcher, json!({ "action": "approve_review" })),
+            (
+                &t.dispatcher,
+                json!({ "action": "follow_up", "outcome": "dissatisfied", "note": "不满意" }),
+            ),
+        ] {
+            s.act(token, c2, action).await;
+        }
+        // C3: a consultation dispatched and never claimed: it will be open and overdue.
+        let (c3, _, _) = register(&s, &t.clerk, titled(request("consultation"), "C3")).await;
+        s.act(
+            &t.clerk,
+            c3,
+            json!({ "action": "accept", "category": "consultation" }),
+        )
+        .await;
+        s.act(
+            &t.dispatcher,
+            c3,
+            json!({ "action": "dispatch", "lead": police }),
+        )
+        .await;
+        // C4: a dispute resolved, followed up satisfied, then reopened: no longer resolved, no longer satisfied.
+        let (c4, _, _) = register(&s, &t.clerk, titled(dispute("13912345678"), "C4")).await;
+        for (token, action) in [
+            (
+                &t.clerk,
+                json!({ "action": "accept", "category": "dispute.neighbour" }),
+            ),
+            (
+                &t.dispatcher,
+                json!({ "action": "dispatch", "lead": police }),
+            ),
+            (&t.police, json!({ "action": "claim" })),
+            (
+                &t.police,
+                json!({ "action": "resolve", "result": "已处理" }),
+            ),
+            (&t.dispatcher, json!({ "action": "approve_review" })),
+            (
+                &t.dispatcher,
+                json!({ "action": "follow_up", "outcome": "satisfied" }),
+            ),
+            (
+                &t.dispatcher,
+                json!({ "action": "reopen", "reason": "再次发生" }),
+            ),
+        ] {
+            s.act(token, c4, action).await;
+        }
+        // C5 refused, C6 merged into C1: received, counted apart, not in the cohort.
+        let (c5, _, _) = register(&s, &t.clerk, titled(request("consultation"), "C5")).await;
+        s.act(
+            &t.clerk,
+            c5,
+            json!({ "action": "reject", "reason": "不属于受理范围", "missing": [] }),
+        )
+        .await;
+        let (c6, _, _) = register(&s, &t.clerk, titled(request("consultation"), "C6")).await;
+        s.act(
+            &t.clerk,
+            c6,
+            json!({ "action": "merge_into", "target_number": n1 }),
+        )
+        .await;
+        // C8: accepted as a neighbour dispute, then relabelled a labour dispute (counts under its new category).
+        let (c8, _, _) = register(&s, &t.clerk, titled(dispute("13912345678"), "C8")).await;
+        s.act(
+            &t.clerk,
+            c8,
+            json!({ "action": "accept", "category": "dispute.neighbour" }),
+        )
+        .await;
+        s.act(&t.dispatcher, c8, json!({ "action": "change_category", "category": "dispute.labour", "reason": "实为劳务纠纷" })).await;
+        // C7: another town's case.
+        let mut other = titled(request("consultation"), "C7");
+        other["lng"] = json!(116.9);
+        let (c7, _, _) = register(&s, &t.county, other).await;
+        s.act(
+            &t.county,
+            c7,
+            json!({ "action": "accept", "category": "consultation" }),
+        )
+        .await;
+
+        // Thursday: C3's one-day limit and its four-hour response limit have long passed.
+        s.clock.advance(chrono::Duration::days(3));
+        let t = staff_again(&s).await;
+        let town_b = {
+            let _ = town_b;
+            s.login("disp_b").await
+        };
+        let query = format!("region_code={TOWN_A}&from=2026-11-23&to=2026-11-23");
+        let (status, rates) = s.get(&t.leader, &format!("/api/v1/rates?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {rates}");
+        let c = &rates["counts"];
+        let got = |k: &str| c[k].as_i64().unwrap();
+        assert_eq!(
+            (
+                got("received"),
+                got("rejected"),
+                got("merged"),
+                got("cohort")
+            ),
+            (7, 1, 1, 5),
+            "{backend}: {c}"
+        );
+        assert_eq!(
+            rates["completion"],
+            json!({ "numerator": 2, "denominator": 5, "rate": 0.4 }),
+            "{backend}"
+        );
+        assert_eq!(
+            (
+                rates["on_time"]["numerator"].as_i64(),
+                rates["on_time"]["denominator"].as_i64()
+            ),
+            (Some(2), Some(3)),
+            "{backend}: open overdue C3 counts against"
+        );
+        assert_eq!(
+            (
+                rates["response"]["numerator"].as_i64(),
+                rates["response"]["denominator"].as_i64()
+            ),
+            (Some(3), Some(4)),
+            "{backend}"
+        );
+        assert_eq!(
+            (
+                rates["satisfaction"]["numerator"].as_i64(),
+                rates["satisfaction"]["denominator"].as_i64()
+            ),
+            (Some(1), Some(2)),
+            "{backend}"
+        );
+        assert_eq!(
+            (
+                rates["resolution"]["numerator"].as_i64(),
+                rates["resolution"]["denominator"].as_i64()
+            ),
+            (Some(1), Some(3)),
+            "{backend}"
+        );
+
+        // Every figure drills down to exactly the cases it counts.
+        assert_eq!(
+            drill(&s, &t.leader, &query, "cohort", "numerator").await,
+            set(&["C1", "C2", "C3", "C4", "C8"]),
+            "{backend}"
+        );
+        assert_eq!(
+            drill(&s, &t.leader, &query, "received", "numerator").await,
+            set(&["C1", "C2", "C3", "C4", "C5", "C6", "C8"])
+        );
+        assert_eq!(
+            drill(&s, &t.leader, &query, "rejected", "numerator").await,
+            set(&["C5"])
+        );
+        assert_eq!(
+            drill(&s, &t.leader, &query, "merged", "numerator").await,
+            set(&["C6"])
+        );
+        assert_eq!(
+            drill(&s, &t.leader, &query, "completion", "numerator").await,
+            set(&["C1", "C2"])
+        );
+        assert_eq!(
+            drill(&s, &t.leader, &query, "completion", "denominator").await,
+            set(&["C1", "C2", "C3", "C4", "C8"])
+        );
+        assert_eq!(
+            drill(&s, &t.leader, &query, "on_time", "numerator").await,
+            set(&["C1", "C2"])
+        );
+        assert_eq!(
+            drill(&s, &t.leader, &query, "on_time", "denominator").await,
+            set(&["C1", "C2", "C3"])
+        );
+        assert_eq!(
+            drill(&s, &t.leader, &query, "response", "numerator").await,
+            set(&["C1", "C2", "C4"])
+        );
+        assert_eq!(
+            drill(&s, &t.leader, &query, "response", "denominator").await,
+            set(&["C1", "C2", "C3", "C4"])
+        );
+        assert_eq!(
+            drill(&s, &t.leader, &query, "satisfaction", "numerator").await,
+            set(&["C1"])
+        );
+        assert_eq!(
+            drill(&s, &t.leader, &query, "satisfaction", "denominator").await,
+            set(&["C1", "C2"])
+        );
+        assert_eq!(
+            drill(&s, &t.leader, &query, "resolution", "numerator").await,
+            set(&["C1"])
+        );
+        assert_eq!(
+            drill(&s, &t.leader, &query, "resolution", "denominator").await,
+            set(&["C1", "C4", "C8"])
+        );
+
+        // Categories: the relabelled C8 counts under its current category only.
+        let (_, neighbour) = s
+            .get(
+                &t.leader,
+                &format!("/api/v1/rates?{query}&category=dispute.neighbour"),
+            )
+            .await;
+        assert_eq!(neighbour["counts"]["cohort"], 2, "{backend}: C1 and C4");
+        let (_, labour) = s
+            .get(
+                &t.leader,
+                &format!("/api/v1/rates?{query}&category=dispute.labour"),
+            )
+            .await;
+        assert_eq!(labour["counts"]["cohort"], 1, "{backend}: C8");
+        let (_, disputes) = s
+            .get(
+                &t.leader,
+                &format!("/api/v1/rates?{query}&category=dispute"),
+            )
+            .await;
+        assert_eq!(disputes["counts"]["cohort"], 3, "{backend}");
+        // By unit: the police station's current cases (C4 was reopened, so it is with no unit now).
+        let (_, by_unit) = s
+            .get(&t.leader, &format!("/api/v1/rates?{query}&unit={police}"))
+            .await;
+        assert_eq!(
+            by_unit["counts"]["cohort"], 3,
+            "{backend}: C1, C2, C3: {by_unit}"
+        );
+
+        // Scope: town B's dispatcher sees only C7; asking for town A is "not found".
+        let all_days = "from=2026-11-23&to=2026-11-23";
+        let (_, b) = s.get(&town_b, &format!("/api/v1/rates?{all_days}")).await;
+        assert_eq!(b["counts"]["cohort"], 1, "{backend}: {b}");
+        assert_eq!(
+            drill(&s, &town_b, all_days, "cohort", "numerator").await,
+            set(&["C7"])
+        );
+        let (status, _) = s.get(&town_b, &format!("/api/v1/rates?{query}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{backend}");
+        // The county sees both towns.
+        let (_, county) = s.get(&t.county, &format!("/api/v1/rates?{all_days}")).await;
+        assert_eq!(county["counts"]["cohort"], 6, "{backend}");
+        // A handler may not read the figures; bad input names the field.
+        let (status, _) = s.get(&t.police, &format!("/api/v1/rates?{all_days}")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, body) = s
+            .get(&t.leader, "/api/v1/rates?from=2026-11-23&to=2026-11-01")
+            .await;
+        assert_eq!(
+            (status, body["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("to"))
+        );
+        let (status, body) = s
+            .get(
+                &t.leader,
+                &format!("/api/v1/rates/cases?{all_days}&figure=happiness"),
+            )
+            .await;
+        assert_eq!(
+            (status, body["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("figure"))
+        );
+        let _ = (c2, c3, c5, c6, c7, c8);
+    }
+    Ok(())
+}
