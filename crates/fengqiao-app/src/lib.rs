@@ -16,6 +16,7 @@ pub mod import;
 pub mod org;
 pub mod passwords;
 pub mod personal;
+pub mod queues;
 pub mod rates;
 pub mod residents;
 pub mod sms;

@@ -297,8 +297,44 @@ impl CaseVisibility {
 pub struct CaseFilter {
     pub statuses: Vec<String>,
     pub kind: Option<String>,
-    pub unit: Option<String>,
+    /// Cases currently with any of these units.
+    pub units: Vec<String>,
     pub warning: Option<String>,
+    /// A category and its subcategories.
+    pub category: Option<String>,
+    /// Located or owned under this region path.
+    pub region_path: Option<String>,
+    pub channel: Option<String>,
+    pub tag: Option<String>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    /// Only cases whose ids are listed (a full-text search's hits).
+    pub ids: Option<Vec<i64>>,
+    pub sort: CaseSort,
+}
+
+/// How a case list is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CaseSort {
+    /// Newest first.
+    #[default]
+    NewestFirst,
+    OldestFirst,
+    /// Nearest handling deadline first (cases without one last).
+    DeadlineFirst,
+    /// Most recently changed first.
+    RecentlyChanged,
+}
+
+impl CaseSort {
+    fn order_by(self) -> &'static str {
+        match self {
+            CaseSort::NewestFirst => "ORDER BY id DESC",
+            CaseSort::OldestFirst => "ORDER BY id",
+            CaseSort::DeadlineFirst => "ORDER BY handling_due IS NULL, handling_due, id",
+            CaseSort::RecentlyChanged => "ORDER BY updated_at DESC, id DESC",
+        }
+    }
 }
 
 /// A day of the working calendar as stored.
@@ -922,7 +958,7 @@ impl Store {
             let (items, total) = paged!(pool, page,
                 count: "SELECT COUNT(*) AS n FROM cases WHERE 1=1".to_string(),
                 select: format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1=1"),
-                order: "ORDER BY id DESC",
+                order: filter.sort.order_by(),
                 |qb| {
                     push_case_visibility!(qb, visibility);
                     if !filter.statuses.is_empty() {
@@ -936,11 +972,48 @@ impl Store {
                     if let Some(kind) = &filter.kind {
                         qb.push(" AND kind = ").push_bind(kind.clone());
                     }
-                    if let Some(unit) = &filter.unit {
-                        qb.push(" AND id IN (SELECT case_id FROM case_units WHERE unit_key = ").push_bind(unit.clone()).push(")");
+                    if !filter.units.is_empty() {
+                        qb.push(" AND id IN (SELECT case_id FROM case_units WHERE unit_key IN (");
+                        let mut separated = qb.separated(", ");
+                        for unit in &filter.units {
+                            separated.push_bind(unit.clone());
+                        }
+                        qb.push("))");
                     }
                     if let Some(warning) = &filter.warning {
                         qb.push(" AND warning = ").push_bind(warning.clone());
+                    }
+                    if let Some(category) = &filter.category {
+                        qb.push(" AND (category_code = ").push_bind(category.clone());
+                        qb.push(" OR category_code LIKE ").push_bind(format!("{category}.%")).push(")");
+                    }
+                    if let Some(path) = &filter.region_path {
+                        qb.push(" AND (path LIKE ").push_bind(format!("{path}%"));
+                        qb.push(" OR owner_path LIKE ").push_bind(format!("{path}%")).push(")");
+                    }
+                    if let Some(channel) = &filter.channel {
+                        qb.push(" AND channel = ").push_bind(channel.clone());
+                    }
+                    if let Some(tag) = &filter.tag {
+                        qb.push(" AND (' ' || tags || ' ') LIKE ").push_bind(format!("% {tag} %"));
+                    }
+                    if let Some(from) = filter.created_from {
+                        qb.push(" AND created_at >= ").push_bind(micros(from));
+                    }
+                    if let Some(to) = filter.created_to {
+                        qb.push(" AND created_at < ").push_bind(micros(to));
+                    }
+                    if let Some(ids) = &filter.ids {
+                        if ids.is_empty() {
+                            qb.push(" AND 1=0");
+                        } else {
+                            qb.push(" AND id IN (");
+                            let mut separated = qb.separated(", ");
+                            for id in ids {
+                                separated.push_bind(*id);
+                            }
+                            qb.push(")");
+                        }
                     }
                 },
                 |row| case_from_row!(row));

@@ -17,11 +17,12 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::routes::auth::Source;
 use crate::wire::{CaseOut, Paged, Paging};
 use fengqiao_app::cases::{ActionInput, CaseInput, Registered, Registrant};
-use fengqiao_store::CaseFilter;
+use fengqiao_app::queues::CaseListQuery;
 
 pub fn router() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(list_cases, register_case))
+        .routes(routes!(export_cases))
         .routes(routes!(get_case))
         .routes(routes!(case_timeline))
         .routes(routes!(act))
@@ -105,43 +106,103 @@ async fn register_case(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CaseQuery {
+    /// A work queue: inbox (what my units must claim or have in hand; for the center, what awaits it), new,
+    /// awaiting_dispatch, returned, due_soon, overdue, awaiting_review, awaiting_follow_up.
+    pub queue: Option<String>,
     /// Comma-separated statuses (registered, accepted, dispatched, in_progress, returned, resolved, awaiting_follow_up, closed, archived, rejected, merged).
     pub status: Option<String>,
     pub kind: Option<String>,
+    /// A category code; subcategories included.
+    pub category: Option<String>,
+    /// A region subtree within the caller's scope.
+    pub region_code: Option<String>,
     /// `dept:ID` or `grid:CODE`: cases currently with that unit.
     pub unit: Option<String>,
-    /// `yellow` (due soon) or `red` (overdue).
-    pub warning: Option<String>,
+    pub channel: Option<String>,
+    /// group, repeat, skip_level or sensitive.
+    pub tag: Option<String>,
+    /// First local day of registration (inclusive).
+    pub created_from: Option<chrono::NaiveDate>,
+    /// Last local day of registration (inclusive).
+    pub created_to: Option<chrono::NaiveDate>,
+    /// `due_soon` (yellow) or `overdue` (red).
+    pub deadline: Option<String>,
+    /// newest (default), oldest, deadline (nearest handling deadline first), updated.
+    pub sort: Option<String>,
+    /// Chinese full-text search over title, description and notes.
+    pub q: Option<String>,
 }
 
-/// Cases the caller may see, newest first.
+impl CaseQuery {
+    fn list_query(self) -> CaseListQuery {
+        CaseListQuery {
+            queue: self.queue,
+            status: self.status,
+            kind: self.kind,
+            category: self.category,
+            region_code: self.region_code,
+            unit: self.unit,
+            channel: self.channel,
+            tag: self.tag,
+            created_from: self.created_from,
+            created_to: self.created_to,
+            deadline: self.deadline,
+            sort: self.sort,
+            q: self.q,
+        }
+    }
+}
+
+/// Cases the caller may see: a work queue or any filter, sorted and paged, with the total count.
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])), params(CaseQuery, Paging),
-    responses((status = 200, body = Paged<CaseOut>)))]
+    responses((status = 200, body = Paged<CaseOut>), (status = 422, body = ErrorBody)))]
 async fn list_cases(
     State(state): State<ApiState>,
     Authenticated(actor): Authenticated,
     Query(query): Query<CaseQuery>,
     Query(paging): Query<Paging>,
 ) -> ApiResult<Json<Paged<CaseOut>>> {
-    let filter = CaseFilter {
-        statuses: query
-            .status
-            .map(|s| {
-                s.split(',')
-                    .map(|x| x.trim().to_string())
-                    .filter(|x| !x.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default(),
-        kind: query.kind,
-        unit: query.unit,
-        warning: query.warning,
-    };
-    let page = state.app.cases(&actor, &filter, paging.page()).await?;
+    let page = state
+        .app
+        .case_list(&actor, &query.list_query(), paging.page())
+        .await?;
     Ok(Json(Paged {
         items: page.items.into_iter().map(CaseOut::from).collect(),
         total: page.total,
     }))
+}
+
+/// Exports the cases of a queue or filter (same parameters as the list) to XLSX; personal numbers stay masked
+/// and the export is recorded in the audit trail.
+#[utoipa::path(get, path = "/api/v1/cases/export", tag = "cases", security(("bearer" = [])), params(CaseQuery),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 422, body = ErrorBody)))]
+async fn export_cases(
+    State(state): State<ApiState>,
+    Authenticated(actor): Authenticated,
+    Query(query): Query<CaseQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let (bytes, rows) = state.app.export_cases(&actor, &query.list_query()).await?;
+    let name = format!(
+        "cases-{}.xlsx",
+        fengqiao_domain::calendar::local_datetime(state.app.now()).format("%Y%m%d-%H%M")
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (
+                header::HeaderName::from_static("x-row-count"),
+                rows.to_string(),
+            ),
+        ],
+        bytes,
+    ))
 }
 
 /// One case (404 when outside the caller's scope).

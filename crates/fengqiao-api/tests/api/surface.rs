@@ -17,6 +17,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/case-duplicates"),
     ("get", "/api/v1/cases"),
     ("post", "/api/v1/cases"),
+    ("get", "/api/v1/cases/export"),
     ("get", "/api/v1/cases/{id}"),
     ("post", "/api/v1/cases/{id}/actions"),
     ("get", "/api/v1/cases/{id}/attachments"),
