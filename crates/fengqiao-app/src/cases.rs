@@ -1399,7 +1399,14 @@ impl App {
             }),
             _ => None,
         };
-        let detail = event.detail.clone();
+        let mut detail = event.detail.clone();
+        if let (Command::ChangeCategory { .. }, Some(map)) = (&command, detail.as_object_mut()) {
+            // The relabelling view shows what the category was.
+            map.insert(
+                "from_category".into(),
+                serde_json::json!(record.category_code),
+            );
+        }
         let transition = CaseTransition {
             case_id: record.id,
             expected_version: record.version,

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod attachments;
 pub mod audit;
+pub mod bulletin;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;

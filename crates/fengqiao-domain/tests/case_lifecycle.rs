@@ -777,13 +777,14 @@ fn steered(case: &Case, pick: usize) -> (Command, Need) {
         Status::Dispatched | Status::InProgress => needs_claimant(case),
         _ => needs(DispatchCases),
     };
-    // The visitor is owed feedback: now and then it is given, at the window or by the lead unit.
+    // The visitor is owed feedback: now and then it is given, at the window or by the lead unit (or
+    // tried by an assisting unit, which may not).
     if case.deadlines.feedback.is_some() && case.status.is_open() && (pick >> 27).is_multiple_of(8)
     {
-        let need = if (pick >> 30).is_multiple_of(2) {
-            needs(AcceptCases)
-        } else {
-            needs_unit(lead)
+        let need = match (pick >> 30) % 5 {
+            0 | 1 => needs(AcceptCases),
+            2 | 3 => needs_unit(lead),
+            _ => needs_unit(case.assisting.first().map(|a| a.unit.clone())),
         };
         let feedback = Command::GiveFeedback {
             note: s("已电话告知办理进展"),
@@ -905,10 +906,13 @@ fn steered(case: &Case, pick: usize) -> (Command, Need) {
             // a second pause) so that days pass before the clock is restarted.
             match (case.paused_at, (pick >> 21) % 4) {
                 (Some(_), 0) => {
-                    let resume = Command::ResumeClock {
-                        note: s("材料已补齐"),
+                    // The note counts as given: 500 characters with blanks around them is too long.
+                    let note = match (pick >> 32) % 8 {
+                        0 => "理".repeat(500),
+                        1 => format!(" {} ", "理".repeat(500)),
+                        _ => s("材料已补齐"),
                     };
-                    return (resume, resume_need);
+                    return (Command::ResumeClock { note }, resume_need);
                 }
                 (Some(_), 1) => {
                     let note = Command::AddNote {
@@ -4024,6 +4028,23 @@ fn the_calendar_counts_the_days_the_clock_stood_still() {
         })
     );
     assert!(resumed.deadlines.provisional());
+    // A deadline that rested on a provisional year still does once moved, whatever the calendar says now.
+    let mut provisional = paused.clone();
+    provisional.deadlines.handling = Some(DeadlineAt {
+        provisional: true,
+        ..handling
+    });
+    let resumed = provisional
+        .apply(&resume, &claimant, now + Duration::days(2), &PlainRules)
+        .expect("resumed")
+        .0;
+    assert_eq!(
+        resumed.deadlines.handling,
+        Some(DeadlineAt {
+            at: handling.at + Duration::days(2),
+            provisional: true,
+        })
+    );
 }
 
 /// A category that does not allow it refuses to pause the clock, whoever asks (changing the category does

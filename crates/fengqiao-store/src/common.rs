@@ -5,7 +5,7 @@
 
 use crate::*;
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Row};
+use sqlx::Row;
 
 /// Runs `$body` with `$pool` bound to the backend's pool.
 macro_rules! on_pool {
@@ -29,7 +29,7 @@ macro_rules! paged {
         let mut total = 0i64;
         let mut items = Vec::new();
         for counting in [true, false] {
-            let mut $qb = QueryBuilder::new(if counting { $count.to_string() } else { $select.to_string() });
+            let mut $qb = sqlx::QueryBuilder::new(if counting { $count.to_string() } else { $select.to_string() });
             $filters
             if counting {
                 total = $qb.build().fetch_one($pool).await?.try_get("n")?;

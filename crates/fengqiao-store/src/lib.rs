@@ -7,9 +7,11 @@
 mod common;
 #[macro_use]
 mod cases;
+mod bulletin;
 mod rates;
 mod records;
 
+pub use bulletin::*;
 pub use cases::*;
 pub use rates::*;
 pub use records::*;

@@ -2,6 +2,8 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -18,6 +20,9 @@ pub fn router() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(rates))
         .routes(routes!(rate_cases))
+        .routes(routes!(bulletin))
+        .routes(routes!(bulletin_export))
+        .routes(routes!(relabels))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -117,4 +122,67 @@ async fn rate_cases(
         items: page.items.into_iter().map(CaseOut::from).collect(),
         total: page.total,
     }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BulletinParams {
+    /// The town or county (within the caller's scope).
+    pub region_code: String,
+    /// The local day reported on (default: yesterday).
+    pub date: Option<chrono::NaiveDate>,
+}
+
+/// The daily bulletin (每日通报) of a town or county: the day's intake and resolutions, open overdue cases by
+/// unit, supervision orders opened and closed.
+#[utoipa::path(get, path = "/api/v1/bulletin", tag = "rates", security(("bearer" = [])), params(BulletinParams),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn bulletin(
+    State(state): State<ApiState>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<BulletinParams>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let bulletin = state.app.bulletin(&actor, &q.region_code, q.date).await?;
+    Ok(Json(serde_json::to_value(bulletin).unwrap_or_default()))
+}
+
+/// The daily bulletin as an XLSX workbook (the export is recorded).
+#[utoipa::path(get, path = "/api/v1/bulletin/export", tag = "rates", security(("bearer" = [])), params(BulletinParams),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 404, body = ErrorBody)))]
+async fn bulletin_export(
+    State(state): State<ApiState>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<BulletinParams>,
+) -> ApiResult<impl IntoResponse> {
+    let (bulletin, bytes) = state
+        .app
+        .bulletin_xlsx(&actor, &q.region_code, q.date)
+        .await?;
+    let name = format!("bulletin-{}-{}.xlsx", bulletin.region_code, bulletin.date);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    ))
+}
+
+/// Every relabelling of a visible case's category (who, when, from, to, why), newest first — so the rates
+/// cannot be quietly gamed by moving cases between categories.
+#[utoipa::path(get, path = "/api/v1/relabels", tag = "rates", security(("bearer" = [])), params(Paging),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+async fn relabels(
+    State(state): State<ApiState>,
+    Authenticated(actor): Authenticated,
+    Query(paging): Query<Paging>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let page = state.app.relabels(&actor, paging.page()).await?;
+    Ok(Json(serde_json::to_value(page).unwrap_or_default()))
 }

@@ -361,6 +361,72 @@ async fn rates_match_a_hand_computed_fixture_and_drill_down_to_their_cases() -> 
             (status, body["fields"][0]["field"].as_str()),
             (StatusCode::UNPROCESSABLE_ENTITY, Some("figure"))
         );
+        // The relabelling view shows C8's change with who and why; town B's dispatcher does not see it.
+        let (_, relabels) = s.get(&t.leader, "/api/v1/relabels").await;
+        assert_eq!(relabels["total"], 1, "{backend}: {relabels}");
+        let r = &relabels["items"][0];
+        assert_eq!(
+            (
+                r["from_category"].as_str(),
+                r["to_category"].as_str(),
+                r["reason"].as_str()
+            ),
+            (
+                Some("dispute.neighbour"),
+                Some("dispute.labour"),
+                Some("实为劳务纠纷")
+            )
+        );
+        let (_, none) = s.get(&town_b, "/api/v1/relabels").await;
+        assert_eq!(none["total"], 0);
+
+        // The daily bulletin for Monday, read on Thursday: seven registered, five accepted, two resolved (C4's
+        // resolution was undone by reopening), nothing overdue yet at the end of Monday (C3's one-day limit ran
+        // out at the end of Tuesday); Wednesday's bulletin lists C3 with the police station.
+        let (status, b) = s
+            .get(
+                &t.leader,
+                &format!("/api/v1/bulletin?region_code={TOWN_A}&date=2026-11-23"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {b}");
+        let f = &b["figures"];
+        assert_eq!(
+            (
+                f["registered"].as_i64(),
+                f["accepted"].as_i64(),
+                f["resolved"].as_i64(),
+                f["overdue"].as_i64()
+            ),
+            (Some(7), Some(5), Some(2), Some(0)),
+            "{backend}: {f}"
+        );
+        let (_, b) = s
+            .get(
+                &t.leader,
+                &format!("/api/v1/bulletin?region_code={TOWN_A}&date=2026-11-25"),
+            )
+            .await;
+        assert_eq!(b["figures"]["overdue"], 1, "{backend}: C3 by Wednesday");
+        assert_eq!(b["figures"]["overdue_by_unit"][0]["label"], police);
+        assert_eq!(b["unit_names"][&police], "太平镇派出所");
+        let response = s
+            .http
+            .get(s.url(&format!(
+                "/api/v1/bulletin/export?region_code={TOWN_A}&date=2026-11-25"
+            )))
+            .bearer_auth(&t.leader)
+            .send()
+            .await?;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            response.bytes().await?.starts_with(b"PK"),
+            "{backend}: an XLSX (zip) file"
+        );
+        let (status, _) = s
+            .get(&town_b, &format!("/api/v1/bulletin?region_code={TOWN_A}"))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
         let _ = (c2, c3, c5, c6, c7, c8);
     }
     Ok(())
