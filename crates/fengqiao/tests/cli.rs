@@ -268,3 +268,79 @@ fn postgres_needs_a_configured_key_and_its_own_backup_tools() -> TestResult {
     }
     Ok(())
 }
+
+/// Starts `fengqiao serve` with built-in TLS and talks HTTPS to it: the phone's position in the browser needs it.
+#[test]
+fn serves_https_with_built_in_tls() -> TestResult {
+    use std::io::BufRead;
+    let work = tempfile::tempdir()?;
+    let data = work.path().join("data");
+    ok(&fengqiao(&data, &["migrate"], None));
+    let regions = write(work.path(), "regions.csv", "code,name\n37,山东省\n");
+    ok(&fengqiao(&data, &["import", "regions", &regions], None));
+    ok(&fengqiao(&data, &["user", "add", "--username", "tls_admin", "--role", "admin", "--scope", "37", "--password-stdin"], Some("Tls@2026pass\n")));
+
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])?;
+    let cert = write(work.path(), "cert.pem", &certified.cert.pem());
+    let key = write(work.path(), "key.pem", &certified.signing_key.serialize_pem());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fengqiao"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--tls-cert", &cert, "--tls-key", &key, "--data-dir"])
+        .arg(&data)
+        .env("FENGQIAO_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    // Wait for the server to say it listens (bounded by the process's own output, not by a sleep).
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let mut listening = false;
+    for line in lines.by_ref().take(200) {
+        if line?.contains("listening (HTTPS)") {
+            listening = true;
+            break;
+        }
+    }
+    assert!(listening, "the server announced HTTPS");
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let result = runtime.block_on(async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+        roots.add(certified.cert.der().clone())?;
+        let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            tokio_rustls::rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+        let mut answers = Vec::new();
+        for request in [
+            "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".to_string(),
+            {
+                let body = r#"{"username":"tls_admin","password":"Tls@2026pass"}"#;
+                format!("POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
+            },
+        ] {
+            let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+            let name = tokio_rustls::rustls::pki_types::ServerName::try_from("localhost")?;
+            let mut tls = connector.connect(name, tcp).await?;
+            tls.write_all(request.as_bytes()).await?;
+            let mut answer = String::new();
+            tls.read_to_string(&mut answer).await?;
+            answers.push(answer);
+        }
+        Ok::<_, Box<dyn std::error::Error>>(answers)
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let answers = result?;
+    assert!(answers[0].starts_with("HTTP/1.1 200"), "{}", answers[0]);
+    assert!(answers[0].ends_with("ok"), "{}", answers[0]);
+    assert!(answers[1].starts_with("HTTP/1.1 200"), "{}", answers[1]);
+    let cookie = answers[1].lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie: fq_session=")).expect("a session cookie");
+    assert!(cookie.contains("; Secure") && cookie.contains("HttpOnly"), "over TLS the cookie is Secure: {cookie}");
+    Ok(())
+}
