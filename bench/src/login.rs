@@ -146,6 +146,7 @@ async fn start_server(dir: &std::path::Path) -> anyhow::Result<Server> {
         app: app.clone(),
         metrics: fengqiao_api::metrics_handle(),
         secure_cookies: false,
+        trusted_proxies: std::sync::Arc::new(Vec::new()),
     };
     let router = fengqiao_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -15,13 +15,33 @@ pub const SESSION_COOKIE: &str = "fq_session";
 pub const CSRF_COOKIE: &str = "fq_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// The caller's address as seen by this server.
-pub fn source_of(parts: &Parts) -> String {
-    parts
+/// The caller's address: the peer, or — when the peer is a trusted reverse proxy — the nearest address in
+/// `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn source_of(parts: &Parts, trusted_proxies: &[std::net::IpAddr]) -> String {
+    let Some(peer) = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_string())
+        .map(|ConnectInfo(addr)| addr.ip())
+    else {
+        return "unknown".to_string();
+    };
+    if !trusted_proxies.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<std::net::IpAddr> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|a| !trusted_proxies.contains(a))
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| peer.to_string())
 }
 
 /// A cookie's value from the request.
@@ -48,7 +68,7 @@ impl FromRequestParts<ApiState> for Authenticated {
         parts: &mut Parts,
         state: &ApiState,
     ) -> Result<Self, Self::Rejection> {
-        let source = source_of(parts);
+        let source = source_of(parts, &state.trusted_proxies);
         let bearer = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -84,4 +104,50 @@ impl FromRequestParts<ApiState> for Authenticated {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(peer: &str, forwarded: Option<&str>) -> Parts {
+        let mut request = axum::http::Request::builder().uri("/");
+        if let Some(f) = forwarded {
+            request = request.header("x-forwarded-for", f);
+        }
+        let mut request = request.body(()).expect("request");
+        let addr: SocketAddr = format!("{peer}:5555").parse().expect("addr");
+        request.extensions_mut().insert(ConnectInfo(addr));
+        request.into_parts().0
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_trusted_proxies() {
+        let proxy: std::net::IpAddr = "127.0.0.1".parse().expect("ip");
+        // No trusted proxy: the header is a client's claim and is ignored.
+        assert_eq!(
+            source_of(&parts("127.0.0.1", Some("10.1.2.3")), &[]),
+            "127.0.0.1"
+        );
+        // Behind the trusted proxy: the client it forwarded for.
+        assert_eq!(
+            source_of(&parts("127.0.0.1", Some("10.1.2.3")), &[proxy]),
+            "10.1.2.3"
+        );
+        // A spoofed first entry does not win: the nearest untrusted address does.
+        assert_eq!(
+            source_of(&parts("127.0.0.1", Some("6.6.6.6, 10.1.2.3")), &[proxy]),
+            "10.1.2.3"
+        );
+        // A peer that is not the proxy cannot claim another address.
+        assert_eq!(
+            source_of(&parts("10.9.9.9", Some("1.2.3.4")), &[proxy]),
+            "10.9.9.9"
+        );
+        // Garbage in the header falls back to the peer.
+        assert_eq!(
+            source_of(&parts("127.0.0.1", Some("not-an-ip")), &[proxy]),
+            "127.0.0.1"
+        );
+    }
 }

@@ -30,6 +30,8 @@ pub struct ApiState {
     pub metrics: PrometheusHandle,
     /// Mark cookies `Secure` (when served over TLS).
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (the audit trail records the client behind them).
+    pub trusted_proxies: std::sync::Arc<Vec<std::net::IpAddr>>,
 }
 
 /// The process-wide metrics recorder (installed once).

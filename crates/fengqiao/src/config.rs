@@ -21,6 +21,9 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     /// `text` or `json` logs.
     pub log_format: String,
+    /// Reverse proxies (nginx …) whose `X-Forwarded-For` names the real client, e.g. `["127.0.0.1"]`.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl std::fmt::Debug for Config {
@@ -33,6 +36,7 @@ impl std::fmt::Debug for Config {
             .field("tls_cert", &self.tls_cert)
             .field("tls_key", &self.tls_key)
             .field("log_format", &self.log_format)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -47,6 +51,7 @@ impl Default for Config {
             tls_cert: None,
             tls_key: None,
             log_format: "text".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -138,9 +143,16 @@ mod tests {
     fn flags_override_the_environment_and_the_file() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let file = dir.path().join("f.toml");
-        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\ndata_dir = \"/srv/fq\"\n")?;
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:9000\"\ndata_dir = \"/srv/fq\"\ntrusted_proxies = [\"127.0.0.1\"]\n",
+        )?;
         let config = Config::load(Some(&file), &Overrides::default())?;
         assert_eq!(config.listen, "0.0.0.0:9000");
+        assert_eq!(
+            config.trusted_proxies,
+            vec![std::net::IpAddr::from([127, 0, 0, 1])]
+        );
         let config = Config::load(
             Some(&file),
             &Overrides {

@@ -143,6 +143,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         app: app.clone(),
         metrics: fengqiao_api::metrics_handle(),
         secure_cookies: config.tls_cert.is_some(),
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
     };
     let router = fengqiao_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let addr: SocketAddr = config

@@ -278,14 +278,43 @@ fn serves_https_with_built_in_tls() -> TestResult {
     ok(&fengqiao(&data, &["migrate"], None));
     let regions = write(work.path(), "regions.csv", "code,name\n37,山东省\n");
     ok(&fengqiao(&data, &["import", "regions", &regions], None));
-    ok(&fengqiao(&data, &["user", "add", "--username", "tls_admin", "--role", "admin", "--scope", "37", "--password-stdin"], Some("Tls@2026pass\n")));
+    ok(&fengqiao(
+        &data,
+        &[
+            "user",
+            "add",
+            "--username",
+            "tls_admin",
+            "--role",
+            "admin",
+            "--scope",
+            "37",
+            "--password-stdin",
+        ],
+        Some("Tls@2026pass\n"),
+    ));
 
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])?;
     let cert = write(work.path(), "cert.pem", &certified.cert.pem());
-    let key = write(work.path(), "key.pem", &certified.signing_key.serialize_pem());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let key = write(
+        work.path(),
+        "key.pem",
+        &certified.signing_key.serialize_pem(),
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_fengqiao"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--tls-cert", &cert, "--tls-key", &key, "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+            "--data-dir",
+        ])
         .arg(&data)
         .env("FENGQIAO_LOG", "info")
         .stdin(Stdio::null())
@@ -304,7 +333,9 @@ fn serves_https_with_built_in_tls() -> TestResult {
     }
     assert!(listening, "the server announced HTTPS");
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let result = runtime.block_on(async {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut roots = tokio_rustls::rustls::RootCertStore::empty();
@@ -340,7 +371,16 @@ fn serves_https_with_built_in_tls() -> TestResult {
     assert!(answers[0].starts_with("HTTP/1.1 200"), "{}", answers[0]);
     assert!(answers[0].ends_with("ok"), "{}", answers[0]);
     assert!(answers[1].starts_with("HTTP/1.1 200"), "{}", answers[1]);
-    let cookie = answers[1].lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie: fq_session=")).expect("a session cookie");
-    assert!(cookie.contains("; Secure") && cookie.contains("HttpOnly"), "over TLS the cookie is Secure: {cookie}");
+    let cookie = answers[1]
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: fq_session=")
+        })
+        .expect("a session cookie");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+        "over TLS the cookie is Secure: {cookie}"
+    );
     Ok(())
 }

@@ -41,10 +41,13 @@ pub struct LoginResponse {
 /// The request's source address.
 pub struct Source(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for Source {
+impl FromRequestParts<ApiState> for Source {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Source(source_of(parts)))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ApiState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Source(source_of(parts, &state.trusted_proxies)))
     }
 }
 

@@ -218,6 +218,7 @@ impl Server {
             app: app.clone(),
             metrics: fengqiao_api::metrics_handle(),
             secure_cookies: false,
+            trusted_proxies: std::sync::Arc::new(Vec::new()),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
