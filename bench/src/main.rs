@@ -1,9 +1,15 @@
 //! The benchmark runner: prints Fengqiao's figures beside the ceilings in shared/LIMITS.md.
 //!
-//! `cargo run --release -p bench [-- --only geo|login] [--quick]` (or `bench/run …`). See bench/README.md.
+//! `cargo run --release -p bench [-- --only geo|login|cases] [--quick] [--keep]` (or `bench/run …`). See
+//! bench/README.md.
 
+mod cases;
+mod db;
+mod fixture;
 mod login;
 mod point_to_grid;
+mod proc;
+mod seed;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -15,28 +21,62 @@ const POSTGIS_LOOKUPS_PER_SEC: f64 = 50_000.0;
 /// The point-to-grid target.
 const TARGET_LOOKUPS_PER_SEC: f64 = 2_000_000.0;
 
+/// LIMITS.md, "Writing cases": bare axum + SQLite, one writer with group commit, 32 connections.
+const SQLITE_GROUP_COMMIT_PER_SEC: f64 = 11_900.0;
+/// LIMITS.md: the same, one transaction per request (the per-commit ceiling).
+const SQLITE_PER_COMMIT_PER_SEC: f64 = 3_700.0;
+/// LIMITS.md: bare axum + sqlx PostgreSQL 15, pool 16, 3 inserts per request.
+const POSTGRES_BARE_PER_SEC: f64 = 2_770.0;
+/// LIMITS.md: the same with the audit hash chained at insert time.
+const POSTGRES_CHAINED_PER_SEC: f64 = 1_050.0;
+/// LIMITS.md: django-helpdesk ticket create over HTTP.
+const HELPDESK_PER_SEC: f64 = 101.0;
+/// The intake targets.
+const TARGET_SQLITE_INTAKE: f64 = 6_000.0;
+const TARGET_POSTGRES_INTAKE: f64 = 2_000.0;
+/// LIMITS.md, "Reading": the queue page in-process with a partial index, p99.
+const QUEUE_PARTIAL_INDEX_P99_MS: f64 = 0.23;
+/// LIMITS.md: django-helpdesk staff list page at 100,000 tickets, p50.
+const HELPDESK_LIST_P50_MS: f64 = 359.0;
+/// LIMITS.md: a county's counts (200,000 cases) grouped by department with a covering index.
+const COUNTY_COUNTS_MS: f64 = 31.0;
+/// The read targets.
+const TARGET_QUEUE_P99_MS: f64 = 5.0;
+const TARGET_RATES_MS: f64 = 50.0;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Only {
     Everything,
     Geo,
     Login,
+    Cases,
+}
+
+impl Only {
+    fn runs(self, section: Only) -> bool {
+        self == Only::Everything || self == section
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Options {
     only: Only,
     quick: bool,
+    keep: bool,
 }
 
-const USAGE: &str = "usage: bench [--only geo|login] [--quick]
+const USAGE: &str = "usage: bench [--only geo|login|cases] [--quick] [--keep]
   --only geo     point-to-grid lookups only
   --only login   logins over HTTP only
-  --quick        smaller sizes, for a smoke run (figures are rougher)";
+  --only cases   case intake, work queues, rates and memory over HTTP (SQLite and PostgreSQL)
+  --quick        smaller sizes, for a smoke run (figures are rougher)
+  --keep         keep the cases benchmark's data directories and PostgreSQL database (prints where)";
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
         only: Only::Everything,
         quick: false,
+        keep: false,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -45,7 +85,11 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
                 options.quick = true;
                 continue;
             }
-            "--only" => args.next().ok_or("--only needs geo or login")?,
+            "--keep" => {
+                options.keep = true;
+                continue;
+            }
+            "--only" => args.next().ok_or("--only needs geo, login or cases")?,
             "-h" | "--help" => return Err(String::new()),
             other => match other.strip_prefix("--only=") {
                 Some(value) => value.to_string(),
@@ -55,7 +99,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
         options.only = match only.as_str() {
             "geo" => Only::Geo,
             "login" => Only::Login,
-            other => return Err(format!("--only takes geo or login, not {other:?}")),
+            "cases" => Only::Cases,
+            other => return Err(format!("--only takes geo, login or cases, not {other:?}")),
         };
     }
     Ok(options)
@@ -100,13 +145,13 @@ fn run(options: Options) -> anyhow::Result<()> {
         .map(|l| format!("; load average {l} at start"))
         .unwrap_or_default();
     println!("Fengqiao benchmarks — {cores} cores ({build}{quick}{load})");
-    if options.only != Only::Login {
+    if options.only.runs(Only::Geo) {
         geo(options);
     }
-    if options.only != Only::Geo {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    if options.only.runs(Only::Login) {
         let login_options = if options.quick {
             login::LoginOptions {
                 logins: 40,
@@ -123,7 +168,205 @@ fn run(options: Options) -> anyhow::Result<()> {
         let report = runtime.block_on(login::run(&login_options))?;
         print_login(&report);
     }
+    if options.only.runs(Only::Cases) {
+        run_cases(&runtime, options, cores)?;
+    }
+    // Full-text search (p50/p99 over the seeded cases) comes here, as its own `--only search` section; the
+    // cases section leaves a marked place in cases::run_backend where a server holding the seeded cases runs.
     Ok(())
+}
+
+fn cases_options(options: Options) -> cases::CasesOptions {
+    if options.quick {
+        cases::CasesOptions {
+            clients: 32,
+            intake_time: Duration::from_secs(5),
+            intake_max: 200_000,
+            sqlite_cases: 50_000,
+            postgres_cases: 50_000,
+            queue_samples: 200,
+            queue_warmup: 20,
+            rate_runs: 10,
+            keep: options.keep,
+        }
+    } else {
+        cases::CasesOptions {
+            clients: 32,
+            intake_time: Duration::from_secs(20),
+            intake_max: 1_000_000,
+            sqlite_cases: 1_000_000,
+            postgres_cases: 1_000_000,
+            queue_samples: 500,
+            queue_warmup: 50,
+            rate_runs: 20,
+            keep: options.keep,
+        }
+    }
+}
+
+fn run_cases(
+    runtime: &tokio::runtime::Runtime,
+    options: Options,
+    cores: usize,
+) -> anyhow::Result<()> {
+    let cases_options = cases_options(options);
+    let bin = cases::server_binary()?;
+    let sqlite = runtime.block_on(cases::run_sqlite(&bin, &cases_options))?;
+    print_cases(&sqlite, cores);
+    match cases::postgres_admin_url() {
+        Err(why) => println!("PostgreSQL: skipped ({why})"),
+        Ok(url) => match runtime.block_on(cases::run_postgres(&bin, &url, &cases_options)) {
+            Ok(report) => print_cases(&report, cores),
+            Err(e) => println!("PostgreSQL: failed ({e:#})"),
+        },
+    }
+    Ok(())
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "MET" } else { "NOT MET" }
+}
+
+fn ms_f(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn print_cases(r: &cases::BackendReport, cores: usize) {
+    let backend = r.backend.name();
+    let i = &r.intake;
+    let rate = i.per_sec();
+    let cpu = |c: Option<f64>| c.map_or_else(|| "n/a".to_string(), |c| format!("{c:.2} cores"));
+    let (peers, target) = match r.backend {
+        db::Backend::Sqlite => (
+            format!(
+                "{} bare axum+SQLite group commit 11,900/s; {} per-commit ceiling 3,700/s; {} django-helpdesk 101/s",
+                ratio(rate / SQLITE_GROUP_COMMIT_PER_SEC),
+                ratio(rate / SQLITE_PER_COMMIT_PER_SEC),
+                ratio(rate / HELPDESK_PER_SEC),
+            ),
+            TARGET_SQLITE_INTAKE,
+        ),
+        db::Backend::Postgres => (
+            format!(
+                "{} bare axum+sqlx PostgreSQL 2,770/s; {} chained-audit PostgreSQL 1,050/s; {} django-helpdesk 101/s",
+                ratio(rate / POSTGRES_BARE_PER_SEC),
+                ratio(rate / POSTGRES_CHAINED_PER_SEC),
+                ratio(rate / HELPDESK_PER_SEC),
+            ),
+            TARGET_POSTGRES_INTAKE,
+        ),
+    };
+    println!(
+        "case intake over HTTP ({backend}, {} clients, {cores} cores): {}/s p50 {} p99 {}  ({peers})  target ≥ {}/s: {}",
+        i.clients,
+        group(rate.round() as u64),
+        ms(i.latency.p50),
+        ms(i.latency.p99),
+        group(target as u64),
+        verdict(rate >= target),
+    );
+    let stop = if i.hit_time_limit {
+        "stopped at the time limit"
+    } else {
+        "stopped at the count"
+    };
+    println!(
+        "  {} registered, {} errors in {:.1} s ({stop}); client CPU {} (the bench process), server CPU {}{}",
+        group(i.ok as u64),
+        group(i.errors as u64),
+        i.secs,
+        cpu(i.client_cpu),
+        cpu(i.server_cpu),
+        i.first_error
+            .as_ref()
+            .map(|e| format!("; first error: {e}"))
+            .unwrap_or_default(),
+    );
+    let s = &r.seed;
+    let insert_rate = if s.insert_secs > 0.0 {
+        s.inserted as f64 / s.insert_secs
+    } else {
+        0.0
+    };
+    let after = match r.backend {
+        db::Backend::Sqlite => "WAL checkpoint",
+        db::Backend::Postgres => "VACUUM ANALYZE",
+    };
+    println!(
+        "  seeded {} cases directly with sqlx in {:.1} s ({}/s; + {after} {:.1} s): {} in all, {} in county {} and {} in {}; + {} unit and {} dispatch rows",
+        group(s.inserted),
+        s.insert_secs,
+        group(insert_rate.round() as u64),
+        s.after_secs,
+        group(s.cases),
+        group(s.county_a),
+        fixture::COUNTY_A.code,
+        group(s.county_b),
+        fixture::COUNTY_B.code,
+        group(s.units),
+        group(s.dispatches),
+    );
+    for (who, series) in [
+        ("town dispatcher", &r.dispatcher_queue),
+        ("police-station handler", &r.handler_inbox),
+    ] {
+        let p99 = ms_f(series.latency.p99);
+        println!(
+            "work-queue page over HTTP ({backend}, {} cases, {who}; GET {}, total {}): p50 {} p99 {}  ({} in-process partial index p99 0.23 ms; django-helpdesk 100k list p50 359 ms = {})  target p99 < 5 ms: {}",
+            group(s.cases),
+            series.request,
+            group(series.total.max(0) as u64),
+            ms(series.latency.p50),
+            ms(series.latency.p99),
+            ratio(p99 / QUEUE_PARTIAL_INDEX_P99_MS),
+            ratio(HELPDESK_LIST_P50_MS / ms_f(series.latency.p50).max(1e-6)),
+            verdict(series.latency.count > 0 && series.failures == 0 && p99 < TARGET_QUEUE_P99_MS),
+        );
+        println!(
+            "  {} timed requests one after another after {} untimed; {} failed; max {}",
+            series.latency.count,
+            if series.latency.count > 0 {
+                "the warm-up"
+            } else {
+                "none"
+            },
+            series.failures,
+            ms(series.latency.max),
+        );
+    }
+    let rates = &r.county_rates;
+    let p50 = ms_f(rates.latency.p50);
+    println!(
+        "county rates over HTTP ({backend}, county {} holding {} of {} cases, cohort {}; GET {}): p50 {} max {} over {} runs  ({} LIMITS covering-index county counts ≈ 31 ms)  target < 50 ms (p50): {}",
+        fixture::COUNTY_A.code,
+        group(s.county_a),
+        group(s.cases),
+        group(rates.total.max(0) as u64),
+        rates.request,
+        ms(rates.latency.p50),
+        ms(rates.latency.max),
+        rates.latency.count,
+        ratio(p50 / COUNTY_COUNTS_MS),
+        verdict(rates.latency.count > 0 && rates.failures == 0 && p50 < TARGET_RATES_MS),
+    );
+    match &r.memory {
+        Some(m) => println!(
+            "server memory at {} cases ({backend}, after the reads; /proc/PID/status of the server): heap ≈ RssAnon {} (anonymous resident memory: malloc arenas incl. SQLite's page cache, thread stacks), VmRSS {} (RssFile {}), peak VmHWM {}",
+            group(s.cases),
+            mib(m.rss_anon_kib),
+            mib(m.vm_rss_kib),
+            mib(m.rss_file_kib),
+            mib(m.vm_hwm_kib),
+        ),
+        None => println!("server memory ({backend}): n/a (no /proc)"),
+    }
+    if let Some(kept) = &r.kept {
+        println!("  kept: {kept}");
+    }
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
 fn geo(options: Options) {
@@ -273,6 +516,11 @@ mod tests {
         assert_eq!(o.only, Only::Geo);
         assert!(o.quick);
         assert_eq!(args(&["--only=login"]).expect("valid").only, Only::Login);
+        let o = args(&["--only", "cases", "--keep"]).expect("valid");
+        assert_eq!(o.only, Only::Cases);
+        assert!(o.keep && !o.quick);
+        assert!(Only::Everything.runs(Only::Cases));
+        assert!(!Only::Geo.runs(Only::Cases));
         assert!(args(&["--only", "nope"]).is_err());
         assert!(args(&["--only"]).is_err());
         assert!(args(&["--fast"]).is_err());

@@ -500,17 +500,6 @@ impl App {
         Ok(events)
     }
 
-    /// The ids of visible cases matching a full-text search (all of them, for filtering a list).
-    pub(crate) async fn search_case_ids(&self, actor: &Actor, text: &str) -> AppResult<Vec<i64>> {
-        let _ = (actor, text);
-        Err(AppError::Validation(vec![FieldError::new(
-            "q",
-            "unavailable",
-            "全文检索尚未启用",
-            "full-text search is not available yet",
-        )]))
-    }
-
     /// Cases the actor may see.
     pub async fn cases(
         &self,

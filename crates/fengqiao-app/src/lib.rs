@@ -20,6 +20,7 @@ pub mod personal;
 pub mod queues;
 pub mod rates;
 pub mod residents;
+pub mod search;
 pub mod sms;
 pub mod users;
 
@@ -55,6 +56,8 @@ pub struct Settings {
     pub due_soon: chrono::Duration,
     /// Where attachments are stored on disk (the data directory's `attachments/`).
     pub attachment_dir: PathBuf,
+    /// Where the full-text index lives (the data directory's `search/`); None keeps it in memory.
+    pub search_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -71,6 +74,7 @@ impl Default for Settings {
             max_attachment_bytes: 20 * 1024 * 1024,
             due_soon: chrono::Duration::hours(24),
             attachment_dir: std::env::temp_dir().join("fengqiao-attachments"),
+            search_dir: None,
         }
     }
 }
@@ -85,6 +89,8 @@ pub struct App {
     pub passwords: passwords::PasswordHashing,
     pub attachments: Arc<dyn attachments::AttachmentStore>,
     pub sms: Arc<dyn sms::SmsSender>,
+    /// The Chinese full-text index of cases (derived; rebuilt from the database on demand).
+    pub search: Arc<fengqiao_search::SearchIndex>,
     grids: Arc<RwLock<Arc<GridIndex>>>,
     calendar: Arc<RwLock<Arc<WorkingCalendar>>>,
 }
@@ -103,6 +109,27 @@ impl App {
         let attachments = Arc::new(attachments::FsAttachmentStore::new(
             settings.attachment_dir.clone(),
         ));
+        let search_index = match &settings.search_dir {
+            Some(dir) => match fengqiao_search::SearchIndex::open(dir) {
+                Ok(index) => index,
+                Err(fengqiao_search::SearchError::SchemaMismatch { .. }) => {
+                    tracing::warn!(dir = %dir.display(), "the search index has an older schema: rebuilding it");
+                    std::fs::remove_dir_all(dir).map_err(|e| {
+                        AppError::Internal(format!("removing {}: {e}", dir.display()))
+                    })?;
+                    fengqiao_search::SearchIndex::open(dir)
+                        .map_err(|e| AppError::Internal(format!("search index: {e}")))?
+                }
+                Err(e) => {
+                    return Err(AppError::Internal(format!(
+                        "search index {}: {e}",
+                        dir.display()
+                    )));
+                }
+            },
+            None => fengqiao_search::SearchIndex::in_memory()
+                .map_err(|e| AppError::Internal(format!("search index: {e}")))?,
+        };
         let app = App {
             store,
             clock,
@@ -111,6 +138,7 @@ impl App {
             passwords,
             attachments,
             sms: Arc::new(sms::LogSmsSender),
+            search: Arc::new(search_index),
             grids: Arc::new(RwLock::new(Arc::new(GridIndex::empty()))),
             calendar: Arc::new(RwLock::new(Arc::new(calendar))),
         };

@@ -987,6 +987,8 @@ impl Case {
                 next.extended_working_days = 0;
                 next.deadlines = Deadlines {
                     handling: Some(rules.deadline(now, self.limits.handling)),
+                    // Feedback still owed to a visitor stays owed.
+                    feedback: self.deadlines.feedback,
                     ..Deadlines::default()
                 };
             }
@@ -1158,9 +1160,26 @@ impl Case {
                 next.deadlines.feedback = None;
             }
         }
-        if next.status != Status::InProgress {
-            // The clock only stands still while a handler waits on the citizen.
-            next.paused_at = None;
+        if next.status != Status::InProgress
+            && let Some(paused_at) = next.paused_at.take()
+        {
+            // The clock only stands still while a handler waits on the citizen: leaving the handler (resolved,
+            // returned, reassigned, escalated) gives back the working days it stood, as a resume would.
+            let stood = rules.elapsed_working_days(paused_at, now);
+            if stood > 0
+                && let Some(handling) = next.deadlines.handling
+            {
+                let moved = rules.deadline(handling.at, Limit::WorkingDays(stood));
+                next.deadlines.handling = Some(DeadlineAt {
+                    at: moved.at,
+                    provisional: moved.provisional || handling.provisional,
+                });
+                next.extended_working_days = next.extended_working_days.saturating_add(stood);
+            }
+        }
+        if matches!(next.status, Status::Closed | Status::Archived) {
+            // Feedback after a visit is moot once the case is closed with the citizen.
+            next.deadlines.feedback = None;
         }
         let event = CaseEvent {
             name: action,

@@ -1325,9 +1325,24 @@ fn check_final_immutable(step: &Applied<'_>) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Whether the step is a success that restarts a paused clock, which gives back the days it stood still:
+/// `ResumeClock`, or any command that takes a paused case out of `InProgress` (resolving, returning,
+/// reassigning, escalating it).
+fn restarts_clock(step: &Applied<'_>) -> bool {
+    match step.result {
+        Ok((next, _)) => {
+            step.before.paused_at.is_some()
+                && (matches!(step.command, Command::ResumeClock { .. })
+                    || next.status != Status::InProgress)
+        }
+        Err(_) => false,
+    }
+}
+
 /// Property 4: deadlines and milestones never precede creation; a deadline set now is not before now (an
-/// approved extension, or resuming a clock that stood still for days, moves the handling deadline later
-/// than it was); a milestone set now is now (pausing the clock is one).
+/// approved extension, or restarting a clock that stood still for days, by resuming it or by taking the
+/// paused case out of `InProgress`, moves the handling deadline later than it was); a milestone set now is
+/// now (pausing the clock is one).
 fn check_times(step: &Applied<'_>) -> Result<(), TestCaseError> {
     let Ok((next, _)) = step.result else {
         return Ok(());
@@ -1352,10 +1367,8 @@ fn check_times(step: &Applied<'_>) -> Result<(), TestCaseError> {
         );
         if now_set != was {
             let extension = name == "handling"
-                && matches!(
-                    step.command,
-                    Command::DecideExtension { approve: true, .. } | Command::ResumeClock { .. }
-                );
+                && (matches!(step.command, Command::DecideExtension { approve: true, .. })
+                    || restarts_clock(step));
             match (extension, was) {
                 (true, Some(old)) => prop_assert!(
                     deadline.at > old.at,
@@ -1503,7 +1516,9 @@ fn check_shape(step: &Applied<'_>) -> Result<(), TestCaseError> {
             case.claimed_at
         );
     }
-    if matches!(st, Rejected | Merged) {
+    // A final case owes the visitor no feedback: rejecting and merging drop it, closing (the follow-up with
+    // the citizen) makes it moot, and an archived case was closed first.
+    if is_final(st) {
         prop_assert_eq!(
             case.deadlines.feedback,
             None,
@@ -1515,12 +1530,14 @@ fn check_shape(step: &Applied<'_>) -> Result<(), TestCaseError> {
 }
 
 /// Pausing, resuming and feedback, step by step: only `PauseClock` stops the clock (at now, on a pausable
-/// in-progress case that is not paused) and only `ResumeClock` or leaving `InProgress` restarts it; resuming
-/// moves the handling deadline by the whole days it stood still (on this calendar a working day is a day)
-/// and counts them as extended; the feedback deadline is never set by a command and is cleared only by
-/// `GiveFeedback` (when due, on an open case) and by the commands that reset all deadlines (rejecting,
-/// merging, reopening). Each text rule holds; and on this calendar, recomputing the deadlines from their
-/// starts gives the deadlines the case carries.
+/// in-progress case that is not paused) and only `ResumeClock` or leaving `InProgress` restarts it; either
+/// way, restarting moves the handling deadline by the whole days it stood still (on this calendar a working
+/// day is a day) and counts them as extended. The extended days change only by that, by an approved
+/// extension (its days) and by acceptance and reopening (back to none). The feedback deadline is never set
+/// by a command; it is cleared only by `GiveFeedback` (when due, on an open case), by rejecting and merging
+/// (which reset all deadlines) and by the case reaching `Closed` or `Archived`; reopening keeps what is
+/// still owed. Each text rule holds; and on this calendar, recomputing the deadlines from their starts
+/// gives the deadlines the case carries.
 fn check_clock_and_feedback(step: &Applied<'_>) -> Result<(), TestCaseError> {
     let before = step.before;
     match (step.command, step.result) {
@@ -1597,27 +1614,9 @@ fn check_clock_and_feedback(step: &Applied<'_>) -> Result<(), TestCaseError> {
             prop_assert_eq!(next.extended_working_days, before.extended_working_days);
         }
         Command::ResumeClock { .. } => {
-            let Some(paused_at) = before.paused_at else {
-                return Err(TestCaseError::fail("resumed a clock that was not paused"));
-            };
-            prop_assert_eq!(next.paused_at, None, "still paused after resuming");
-            let stood = u32::try_from((step.now - paused_at).num_days())
-                .map_err(|e| TestCaseError::fail(e.to_string()))?;
-            let moved = was.handling.map(|d| DeadlineAt {
-                at: d.at + Duration::days(i64::from(stood)),
-                ..d
-            });
-            prop_assert_eq!(
-                now_due.handling,
-                moved,
-                "paused at {}, resumed at {}",
-                paused_at,
-                step.now
-            );
-            let added = if was.handling.is_some() { stood } else { 0 };
-            prop_assert_eq!(
-                next.extended_working_days,
-                before.extended_working_days + added
+            prop_assert!(
+                before.paused_at.is_some(),
+                "resumed a clock that was not paused"
             );
             prop_assert_eq!(
                 (now_due.response, now_due.follow_up, now_due.feedback),
@@ -1641,6 +1640,57 @@ fn check_clock_and_feedback(step: &Applied<'_>) -> Result<(), TestCaseError> {
             );
         }
     }
+    // Restarting the clock, by resuming it or by taking the case out of `InProgress`, gives back the whole
+    // days it stood still: the handling deadline moves by them (its provisional flag kept) and they count as
+    // extended.
+    let mut extended = before.extended_working_days;
+    if let (true, Some(paused_at)) = (restarts_clock(step), before.paused_at) {
+        prop_assert_eq!(
+            next.paused_at,
+            None,
+            "still paused after the clock restarted"
+        );
+        let stood = u32::try_from((step.now - paused_at).num_days())
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let moved = was.handling.map(|d| DeadlineAt {
+            at: d.at + Duration::days(i64::from(stood)),
+            ..d
+        });
+        prop_assert_eq!(
+            now_due.handling,
+            moved,
+            "paused at {}, restarted at {} by {} ({:?} -> {:?})",
+            paused_at,
+            step.now,
+            step.command.event_name(),
+            before.status,
+            next.status
+        );
+        if was.handling.is_some() {
+            extended += stood;
+        }
+    }
+    match step.command {
+        Command::Accept { .. } | Command::Reopen { .. } => extended = 0,
+        Command::DecideExtension { approve: true, .. } => {
+            let Some(request) = &before.pending_extension else {
+                return Err(TestCaseError::fail(
+                    "approved an extension nobody asked for",
+                ));
+            };
+            extended += request.working_days;
+        }
+        _ => {}
+    }
+    prop_assert_eq!(
+        next.extended_working_days,
+        extended,
+        "{} moved a case {:?} -> {:?} with {} extended days",
+        step.command.event_name(),
+        before.status,
+        next.status,
+        before.extended_working_days
+    );
     match step.command {
         Command::GiveFeedback { .. } => {
             prop_assert!(was.feedback.is_some(), "feedback given when none was due");
@@ -1657,9 +1707,19 @@ fn check_clock_and_feedback(step: &Applied<'_>) -> Result<(), TestCaseError> {
             );
             prop_assert_eq!(next.status, before.status);
         }
-        Command::Reject { .. } | Command::MergeInto { .. } | Command::Reopen { .. } => {
+        Command::Reject { .. } | Command::MergeInto { .. } => {
             prop_assert_eq!(now_due.feedback, None)
         }
+        // Closed with the citizen (the follow-up; an archived case was closed), feedback is moot.
+        _ if matches!(next.status, Status::Closed | Status::Archived) => prop_assert_eq!(
+            now_due.feedback,
+            None,
+            "feedback still due after {} ({:?} -> {:?})",
+            step.command.event_name(),
+            before.status,
+            next.status
+        ),
+        // Everything else, reopening included, leaves what is owed as it was.
         _ => prop_assert_eq!(
             now_due.feedback,
             was.feedback,
@@ -1930,9 +1990,10 @@ proptest! {
 /// The generators are not vacuous: over a deterministic batch of sequences every status is reached and every
 /// command (and both extension decisions) succeeds somewhere, every error kind and every reason is seen (and
 /// no other), and the field rules the properties single out are each hit: a resumed clock moves the deadline
-/// and sometimes does not (under a day), the center resumes a clock, a paused case leaves `InProgress`,
-/// a state-first command meets a claimed case in another state, and feedback is given before and after
-/// dispatch.
+/// and sometimes does not (under a day), the center resumes a clock, a paused case leaves `InProgress`
+/// (moving the deadline, and within a day of the pause not), a state-first command meets a claimed case in
+/// another state, feedback is given before and after dispatch, and a case owing feedback is reopened and
+/// is closed by the follow-up.
 #[test]
 fn generated_sequences_cover_the_lifecycle() {
     let mut runner = TestRunner::deterministic();
@@ -1971,7 +2032,20 @@ fn generated_sequences_cover_the_lifecycle() {
                         }
                     }
                     if step.before.paused_at.is_some() && next.status != Status::InProgress {
-                        seen.insert("left in_progress while paused");
+                        seen.insert(
+                            if next.deadlines.handling == step.before.deadlines.handling {
+                                "left in_progress within a day of the pause"
+                            } else {
+                                "left in_progress while paused and moved the deadline"
+                            },
+                        );
+                    }
+                    if step.before.deadlines.feedback.is_some() {
+                        match event.name {
+                            "reopened" => seen.insert("reopened owing feedback"),
+                            "followed_up" => seen.insert("closed owing feedback"),
+                            _ => false,
+                        };
                     }
                     if event.name == "feedback_given" && step.before.lead.is_some() {
                         seen.insert("feedback given on a dispatched case");
@@ -2120,7 +2194,10 @@ fn generated_sequences_cover_the_lifecycle() {
         "resumed within a day",
         "resumed and moved the deadline",
         "resumed by the center",
-        "left in_progress while paused",
+        "left in_progress within a day of the pause",
+        "left in_progress while paused and moved the deadline",
+        "reopened owing feedback",
+        "closed owing feedback",
         "feedback given on a dispatched case",
         "a colleague refused for the state",
     ] {
@@ -3734,8 +3811,9 @@ fn the_claimant_carries_the_case() {
 
 /// In a category that allows it, the claimant pauses the handling clock while waiting on the citizen; when
 /// it is resumed (by the claimant or the center) the handling deadline moves later by the working days it
-/// stood still, and those days count as extended. Less than a working day moves nothing; leaving
-/// `InProgress` restarts the clock without moving the deadline.
+/// stood still, and those days count as extended. Less than a working day moves nothing. Leaving
+/// `InProgress` while paused (resolved, returned, reassigned, escalated) restarts the clock the same way: the
+/// days it stood are given back as a resume would.
 #[test]
 fn pausing_moves_the_handling_deadline_by_the_days_it_stood() {
     let (case, now) = drive_pausable_from(t0(), &PlainRules);
@@ -3875,28 +3953,37 @@ fn pausing_moves_the_handling_deadline_by_the_days_it_stood() {
         extended.deadlines
     );
 
-    // Leaving `InProgress` restarts the clock: the stood days are not added.
-    let resolved = ok(
-        &paused,
-        &Command::Resolve {
-            result: s("已办结"),
-        },
-        &claimant,
-        later,
-    )
-    .0;
+    // Leaving `InProgress` restarts the clock as a resume would: resolved three days and five hours into
+    // the pause, the deadline moves by the three whole days and they count as extended.
+    let resolve = Command::Resolve {
+        result: s("已办结"),
+    };
+    let (resolved, event) = ok(&paused, &resolve, &claimant, later);
+    assert_eq!(
+        (event.name, event.from, event.to),
+        ("resolved", Status::InProgress, Status::Resolved)
+    );
     assert_eq!(
         (resolved.status, resolved.paused_at),
         (Status::Resolved, None)
     );
-    assert_eq!(resolved.deadlines.handling, Some(handling));
+    assert_eq!(resolved.deadlines, resumed.deadlines);
+    assert_eq!(resolved.extended_working_days, 3);
+    assert_eq!(
+        resolved.recompute_deadlines(&PlainRules),
+        resolved.deadlines
+    );
+    // Exactly what resuming first and then resolving gives.
+    let resumed_then_resolved = ok(&resumed, &resolve, &claimant, later).0;
+    assert_eq!(resolved, resumed_then_resolved);
+    // Sent back, the clock runs and the days are not given back twice.
     let sent_back = ok(
         &resolved,
         &Command::SendBack {
             reason: s("办理不到位"),
         },
         &dispatcher(),
-        later,
+        later + Duration::days(2),
     )
     .0;
     assert_eq!(
@@ -3904,18 +3991,52 @@ fn pausing_moves_the_handling_deadline_by_the_days_it_stood() {
         (Status::InProgress, None)
     );
     assert_eq!(
-        refused(&sent_back, &resume, &claimant, later),
+        (
+            sent_back.deadlines.handling,
+            sent_back.extended_working_days
+        ),
+        (resumed.deadlines.handling, 3)
+    );
+    assert_eq!(
+        refused(&sent_back, &resume, &claimant, later + Duration::days(2)),
         CaseError::Invalid {
             field: "action",
             why: "not_paused"
         }
     );
-    let leaving: [(Command, CaseActor); 3] = [
+    // Resolved within a day of the pause: nothing stood long enough to be given back.
+    let soon = ok(&paused, &resolve, &claimant, now + hours(23)).0;
+    assert_eq!(
+        (
+            soon.paused_at,
+            soon.deadlines.handling,
+            soon.extended_working_days
+        ),
+        (None, Some(handling), 0)
+    );
+    // Paused a second time after the first three days were given back, then resolved two days later: the
+    // days add up.
+    let resolved_again = ok(
+        &again,
+        &resolve,
+        &claimant,
+        later + hours(1) + Duration::days(2),
+    )
+    .0;
+    assert_eq!(
+        (
+            resolved_again.deadlines.handling,
+            resolved_again.extended_working_days
+        ),
+        (twice.deadlines.handling, 5)
+    );
+    let leaving: [(Command, CaseActor, Status); 3] = [
         (
             Command::Return {
                 reason: s("不属于本单位职责"),
             },
             claimant.clone(),
+            Status::Returned,
         ),
         (
             Command::Reassign {
@@ -3924,6 +4045,7 @@ fn pausing_moves_the_handling_deadline_by_the_days_it_stood() {
                 reason: s("改派"),
             },
             dispatcher(),
+            Status::Dispatched,
         ),
         (
             Command::Escalate {
@@ -3931,13 +4053,38 @@ fn pausing_moves_the_handling_deadline_by_the_days_it_stood() {
                 reason: s("上报"),
             },
             claimant.clone(),
+            Status::Accepted,
         ),
     ];
-    for (command, who) in &leaving {
+    for (command, who, status) in &leaving {
         let next = ok(&paused, command, who, later).0;
-        assert_ne!(next.status, Status::InProgress);
+        assert_eq!(next.status, *status, "{command:?}");
         assert_eq!(next.paused_at, None, "{command:?}");
-        assert_eq!(next.deadlines.handling, Some(handling), "{command:?}");
+        assert_eq!(
+            next.deadlines.handling,
+            Some(DeadlineAt {
+                at: handling.at + Duration::days(3),
+                provisional: false,
+            }),
+            "{command:?}"
+        );
+        assert_eq!(next.extended_working_days, 3, "{command:?}");
+        assert_eq!(
+            next.recompute_deadlines(&PlainRules),
+            next.deadlines,
+            "{command:?}"
+        );
+        // Within a day of the pause, leaving gives back nothing.
+        let quick = ok(&paused, command, who, now + hours(23)).0;
+        assert_eq!(
+            (
+                quick.paused_at,
+                quick.deadlines.handling,
+                quick.extended_working_days
+            ),
+            (None, Some(handling), 0),
+            "{command:?}"
+        );
     }
     // Other commands in progress leave the clock paused.
     let noted = ok(
@@ -3998,6 +4145,55 @@ fn the_calendar_counts_the_days_the_clock_stood_still() {
         .expect("resumed")
         .0;
     assert_eq!(plain.extended_working_days, 5);
+    // Resolved on Tuesday instead of resumed, the same three working days are given back.
+    let resolve = Command::Resolve {
+        result: s("已办结"),
+    };
+    let resolved = paused
+        .apply(&resolve, &claimant, tuesday, &Weekdays)
+        .expect("resolved")
+        .0;
+    assert_eq!(
+        (
+            resolved.status,
+            resolved.paused_at,
+            resolved.extended_working_days
+        ),
+        (Status::Resolved, None, 3)
+    );
+    assert_eq!(resolved.deadlines.handling, resumed.deadlines.handling);
+    assert_eq!(resolved.recompute_deadlines(&Weekdays), resolved.deadlines);
+    // Paused on Friday evening and escalated on Sunday: the weekend gives back nothing.
+    let friday = thursday + Duration::days(1);
+    let sunday = friday + Duration::days(2);
+    assert_eq!(
+        (friday.weekday(), sunday.weekday()),
+        (Weekday::Fri, Weekday::Sun)
+    );
+    let escalated = case
+        .apply(&pause, &claimant, friday, &Weekdays)
+        .expect("paused")
+        .0
+        .apply(
+            &Command::Escalate {
+                to_region: region("370883"),
+                reason: s("上报"),
+            },
+            &claimant,
+            sunday,
+            &Weekdays,
+        )
+        .expect("escalated")
+        .0;
+    assert_eq!(
+        (
+            escalated.status,
+            escalated.paused_at,
+            escalated.extended_working_days
+        ),
+        (Status::Accepted, None, 0)
+    );
+    assert_eq!(escalated.deadlines.handling, case.deadlines.handling);
 
     // Near the year's end: the handling deadline (25 December) is final, the moved one (4 January) is not.
     let december = Utc
@@ -4028,6 +4224,23 @@ fn the_calendar_counts_the_days_the_clock_stood_still() {
         })
     );
     assert!(resumed.deadlines.provisional());
+    // Returned instead of resumed, the moved deadline is provisional too.
+    let returned = paused
+        .apply(
+            &Command::Return {
+                reason: s("不属于本单位职责"),
+            },
+            &claimant,
+            now + Duration::days(10),
+            &ProvisionalFrom2026,
+        )
+        .expect("returned")
+        .0;
+    assert_eq!(
+        (returned.status, returned.extended_working_days),
+        (Status::Returned, 10)
+    );
+    assert_eq!(returned.deadlines.handling, resumed.deadlines.handling);
     // A deadline that rested on a provisional year still does once moved, whatever the calendar says now.
     let mut provisional = paused.clone();
     provisional.deadlines.handling = Some(DeadlineAt {
@@ -4045,6 +4258,20 @@ fn the_calendar_counts_the_days_the_clock_stood_still() {
             provisional: true,
         })
     );
+    let reassigned = provisional
+        .apply(
+            &Command::Reassign {
+                lead: dept(2),
+                assisting: vec![],
+                reason: s("改派"),
+            },
+            &dispatcher(),
+            now + Duration::days(2),
+            &PlainRules,
+        )
+        .expect("reassigned")
+        .0;
+    assert_eq!(reassigned.deadlines.handling, resumed.deadlines.handling);
 }
 
 /// A category that does not allow it refuses to pause the clock, whoever asks (changing the category does
@@ -4234,7 +4461,7 @@ fn feedback_is_given_once_then_refused() {
         none_due
     );
 
-    // A final case is past feedback: refused for its state (a rejected one owes none any more).
+    // A final case is past feedback: refused for its state (a rejected or closed one owes none any more).
     let rejected = ok(
         &case,
         &Command::Reject {
@@ -4265,6 +4492,10 @@ fn feedback_is_given_once_then_refused() {
     ] {
         closed = ok(&closed, &command, &who, now).0;
     }
+    assert_eq!(
+        (closed.status, closed.deadlines.feedback),
+        (Status::Closed, None)
+    );
     for final_case in [&rejected, &closed] {
         assert_eq!(
             refused(final_case, &feedback, &dispatcher(), now),
@@ -4286,4 +4517,111 @@ fn feedback_is_given_once_then_refused() {
     assert!(deadlines.remove("feedback").is_some());
     let read: Case = serde_json::from_value(stored).expect("an older case");
     assert_eq!(read, drive(Status::InProgress).0);
+}
+
+/// Feedback still owed to a visitor survives a reopening from `AwaitingFollowUp` (the other clocks start
+/// over), and is moot once the follow-up closes the case: a closed or archived case owes none, nor does a
+/// case reopened from there.
+#[test]
+fn owed_feedback_survives_a_reopen_and_ends_with_the_follow_up() {
+    let due = DeadlineAt {
+        at: t0() + Duration::days(2),
+        provisional: true,
+    };
+    let mut case = registered();
+    case.deadlines.feedback = Some(due);
+    let mut now = t0();
+    let mut step = |case: &Case, command: Command, who: CaseActor| {
+        now += hours(1);
+        (ok(case, &command, &who, now).0, now)
+    };
+    let (accepted, _) = step(&case, accept(), clerk());
+    let (awaiting, _) = step(
+        &accepted,
+        Command::HandleOnSpot {
+            result: s("当场答复"),
+        },
+        clerk(),
+    );
+    assert_eq!(
+        (awaiting.status, awaiting.deadlines.feedback),
+        (Status::AwaitingFollowUp, Some(due))
+    );
+    let reopen = Command::Reopen {
+        reason: s("群众不满意"),
+    };
+    let (reopened, at) = step(&awaiting, reopen.clone(), dispatcher());
+    assert_eq!(reopened.status, Status::Accepted);
+    assert_eq!(
+        reopened.deadlines.feedback,
+        Some(due),
+        "owed feedback dropped"
+    );
+    assert_eq!(
+        reopened.deadlines.handling,
+        Some(DeadlineAt {
+            at: at + Duration::days(5),
+            provisional: false,
+        })
+    );
+    assert_eq!(
+        (reopened.deadlines.response, reopened.deadlines.follow_up),
+        (None, None)
+    );
+    assert!(reopened.deadlines.provisional());
+    // Given now, it is given; otherwise it stays owed along the way back to the follow-up.
+    let feedback = Command::GiveFeedback {
+        note: s("已告知重办"),
+    };
+    let given = ok(&reopened, &feedback, &clerk(), at).0;
+    assert_eq!(given.deadlines.feedback, None);
+    let mut again = reopened.clone();
+    for (command, who) in [
+        (dispatch(dept(1), &[]), dispatcher()),
+        (Command::Claim, handler(3, dept(1))),
+        (
+            Command::Resolve {
+                result: s("已重新调解"),
+            },
+            handler(3, dept(1)),
+        ),
+        (Command::ApproveReview, dispatcher()),
+    ] {
+        again = step(&again, command, who).0;
+        assert_eq!(again.deadlines.feedback, Some(due), "{:?}", again.status);
+    }
+    assert_eq!(again.status, Status::AwaitingFollowUp);
+    // The follow-up closes the case with the citizen: nothing more is owed, whatever the outcome.
+    for outcome in FollowUpOutcome::ALL {
+        let (closed, event) = ok(
+            &again,
+            &Command::FollowUp {
+                outcome: *outcome,
+                note: s(""),
+            },
+            &dispatcher(),
+            now,
+        );
+        assert_eq!(
+            (event.from, event.to),
+            (Status::AwaitingFollowUp, Status::Closed)
+        );
+        assert_eq!(closed.deadlines.feedback, None, "{outcome:?}");
+        assert!(!closed.deadlines.provisional());
+        let mut owed = closed.clone();
+        owed.deadlines.feedback = Some(due);
+        owed.status = Status::AwaitingFollowUp;
+        owed.follow_up = None;
+        owed.closed_at = None;
+        assert_eq!(owed, again, "closing changed something else");
+        let archived = ok(&closed, &Command::Archive, &dispatcher(), now).0;
+        assert_eq!(archived.deadlines.feedback, None);
+        for final_case in [&closed, &archived] {
+            let reopened = ok(final_case, &reopen, &leader(), now).0;
+            assert_eq!(
+                (reopened.status, reopened.deadlines.feedback),
+                (Status::Accepted, None)
+            );
+        }
+    }
 }

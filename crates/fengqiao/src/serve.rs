@@ -36,6 +36,7 @@ pub async fn open_app(config: &Config) -> anyhow::Result<App> {
     let settings = Settings {
         checkpoint_path: Some(config.data_dir.join("audit-checkpoint.json")),
         attachment_dir: config.data_dir.join("attachments"),
+        search_dir: Some(config.data_dir.join("search")),
         password_hash_slots: std::thread::available_parallelism()
             .map(|n| n.get().saturating_sub(1).max(1))
             .unwrap_or(1),
@@ -56,6 +57,67 @@ pub async fn open_app(config: &Config) -> anyhow::Result<App> {
         tracing::info!(categories = n, "seeded the default matter catalog");
     }
     Ok(app)
+}
+
+/// Keeps the full-text index current: a full rebuild when it is empty, then every half second the cases
+/// changed since (any server's changes included).
+fn spawn_indexer(app: App) {
+    tokio::spawn(async move {
+        let empty = app.search.is_empty().unwrap_or(true);
+        let mut built = None;
+        if empty {
+            match app.rebuild_search_index(None).await {
+                Ok((cursor, n)) => {
+                    tracing::info!(cases = n, "built the search index");
+                    built = Some(cursor);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "building the search index failed; will keep trying")
+                }
+            }
+        }
+        // Where the index got to is kept beside it, so a restart picks up exactly the changes it missed.
+        let cursor_file = app
+            .settings
+            .search_dir
+            .as_ref()
+            .map(|d| d.join("cursor.txt"));
+        let read_cursor = || -> Option<fengqiao_app::search::SearchCursor> {
+            let text = std::fs::read_to_string(cursor_file.as_ref()?).ok()?;
+            let (at, id) = text.trim().split_once(' ')?;
+            Some(fengqiao_app::search::SearchCursor {
+                after: at.parse().ok()?,
+                after_id: id.parse().ok()?,
+            })
+        };
+        let mut cursor = if empty { built } else { read_cursor() };
+        if !empty && cursor.is_none() {
+            // No record of how far the index got: start over.
+            match app.rebuild_search_index(None).await {
+                Ok((next, _)) => cursor = Some(next),
+                Err(e) => tracing::warn!(error = %e, "rebuilding the search index failed"),
+            }
+        }
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tick.tick().await;
+            match app.index_changes(cursor).await {
+                Ok((next, n)) => {
+                    cursor = Some(next);
+                    if n > 0
+                        && let Some(file) = &cursor_file
+                        && let Err(e) = std::fs::write(
+                            file,
+                            format!("{} {}", next.after.to_rfc3339(), next.after_id),
+                        )
+                    {
+                        tracing::warn!(error = %e, "writing the search cursor failed");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "indexing changes failed; will retry"),
+            }
+        }
+    });
 }
 
 /// Runs the background sweeps: seal the audit trail every second, purge old sessions and login failures,
@@ -139,6 +201,7 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         print_demo_logins(&app).await?;
     }
     spawn_sweeps(app.clone());
+    spawn_indexer(app.clone());
     let state = fengqiao_api::ApiState {
         app: app.clone(),
         metrics: fengqiao_api::metrics_handle(),

@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<ApiState> {
         .routes(routes!(suggest_categories))
         .routes(routes!(calendar_days))
         .routes(routes!(import_notice))
+        .routes(routes!(rebuild_search))
 }
 
 /// The matter catalog (事项清单) with each category's effective limits, default departments and flags.
@@ -168,4 +169,15 @@ async fn save_category(
 ) -> ApiResult<Json<serde_json::Value>> {
     let category = state.app.save_category(&actor, &code, &body).await?;
     Ok(Json(serde_json::to_value(category).unwrap_or_default()))
+}
+
+/// Rebuilds the Chinese full-text index of cases from the database (administrators; the index is derived data).
+#[utoipa::path(post, path = "/api/v1/search/rebuild", tag = "catalog", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+async fn rebuild_search(
+    State(state): State<ApiState>,
+    Authenticated(actor): Authenticated,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (_, n) = state.app.rebuild_search_index(Some(&actor)).await?;
+    Ok(Json(serde_json::json!({ "indexed": n })))
 }

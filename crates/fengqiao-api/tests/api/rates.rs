@@ -618,3 +618,98 @@ async fn queues_filter_sort_and_export_what_each_role_works_on() -> TestResult {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn chinese_search_finds_words_inside_text_within_scope() -> TestResult {
+    for backend in backends() {
+        let s = Server::start(backend).await;
+        let t = staff(&s).await;
+        s.user("disp_b", "dispatcher", &format!("region:{TOWN_B}"), false)
+            .await;
+        let town_b = s.login("disp_b").await;
+        let mut noise = dispute("13912345678");
+        noise["title"] = json!("夜间施工");
+        noise["description"] = json!("楼上邻居夜间装修噪音很大，影响休息");
+        let (noisy, _, _) = register(&s, &t.clerk, noise).await;
+        let mut leak = request("livelihood.water_supply");
+        leak["title"] = json!("巷口水管");
+        leak["description"] = json!("巷口自来水管漏水严重，路面结冰");
+        let (leaking, _, _) = register(&s, &t.clerk, leak).await;
+        let mut elsewhere = request("urban_management.noise");
+        elsewhere["title"] = json!("石墙镇噪音");
+        elsewhere["description"] = json!("广场舞噪音扰民");
+        elsewhere["lng"] = json!(116.9);
+        register(&s, &t.county, elsewhere).await;
+        // A note added later is searchable too, once the indexer has run (every server does so twice a second).
+        s.act(
+            &t.clerk,
+            leaking,
+            json!({ "action": "add_note", "text": "已联系物业维修井盖" }),
+        )
+        .await;
+        let (_, indexed) = s.app.index_changes(None).await?;
+        assert_eq!(indexed, 3, "{backend}");
+
+        let titles = |page: &Value| -> BTreeSet<String> {
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["title"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let (status, found) = s.get(&t.dispatcher, "/api/v1/cases?q=噪音").await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {found}");
+        assert_eq!(
+            titles(&found),
+            set(&["夜间施工"]),
+            "{backend}: town A's dispatcher never sees town B's case"
+        );
+        let (_, found) = s.get(&t.dispatcher, "/api/v1/cases?q=漏水").await;
+        assert_eq!(titles(&found), set(&["巷口水管"]), "{backend}");
+        let (_, found) = s.get(&t.dispatcher, "/api/v1/cases?q=井盖").await;
+        assert_eq!(
+            titles(&found),
+            set(&["巷口水管"]),
+            "{backend}: notes are searched"
+        );
+        let (_, found) = s.get(&t.county, "/api/v1/cases?q=噪音").await;
+        assert_eq!(
+            titles(&found),
+            set(&["夜间施工", "石墙镇噪音"]),
+            "{backend}: the county sees both towns"
+        );
+        let (_, found) = s.get(&town_b, "/api/v1/cases?q=噪音").await;
+        assert_eq!(titles(&found), set(&["石墙镇噪音"]), "{backend}");
+        // Search combines with the other filters.
+        let (_, found) = s.get(&t.county, "/api/v1/cases?q=噪音&kind=dispute").await;
+        assert_eq!(titles(&found), set(&["夜间施工"]), "{backend}");
+        let (status, body) = s.get(&t.dispatcher, "/api/v1/cases?q=%20%20").await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{backend}: a blank query is no query: {body}"
+        );
+        let (status, body) = s
+            .get(&t.dispatcher, "/api/v1/cases?q=%EF%BC%8C%E3%80%82")
+            .await;
+        assert_eq!(
+            (status, body["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("q")),
+            "{backend}: punctuation only"
+        );
+        // Rebuilding from the database gives the same answers.
+        s.user("admin_a", "admin", "region:370883", false).await;
+        let admin = s.login("admin_a").await;
+        let (status, rebuilt) = s.post(&admin, "/api/v1/search/rebuild", json!({})).await;
+        assert_eq!(
+            (status, rebuilt["indexed"].as_i64()),
+            (StatusCode::OK, Some(3)),
+            "{backend}: {rebuilt}"
+        );
+        let (_, found) = s.get(&t.dispatcher, "/api/v1/cases?q=漏水").await;
+        assert_eq!(titles(&found), set(&["巷口水管"]), "{backend}");
+        let _ = noisy;
+    }
+    Ok(())
+}

@@ -54,6 +54,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/residents"),
     ("get", "/api/v1/residents/{id}"),
     ("post", "/api/v1/residents/{id}/unmask"),
+    ("post", "/api/v1/search/rebuild"),
     ("get", "/api/v1/users"),
     ("post", "/api/v1/users"),
     ("get", "/api/v1/users/{id}"),

@@ -1,0 +1,158 @@
+//! Keeping the Chinese full-text index current, and searching it within the caller's scope.
+//!
+//! The index is derived data: every server polls the cases changed since its cursor (with a look-back window,
+//! since servers' clocks differ) and re-indexes them in one commit, so a change is searchable on every server
+//! within about a second; `rebuild` recreates it from the database.
+
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+use crate::access::Actor;
+use crate::{App, AppError, AppResult};
+use fengqiao_domain::access::Permission;
+use fengqiao_domain::error::FieldError;
+use fengqiao_search::{SearchDoc, SearchError, SearchIndex, SearchScope};
+use fengqiao_store::{CaseRecord, CaseUnitRecord};
+
+/// How far back each poll looks again (another server's clock may lag).
+const LOOK_BACK: chrono::Duration = chrono::Duration::seconds(10);
+
+/// Where the indexer has got to.
+#[derive(Debug, Clone, Copy)]
+pub struct SearchCursor {
+    pub after: DateTime<Utc>,
+    pub after_id: i64,
+}
+
+fn search_error(e: SearchError) -> AppError {
+    match e {
+        SearchError::EmptyQuery => AppError::Validation(vec![FieldError::new(
+            "q",
+            "empty",
+            "请输入要检索的词语",
+            "enter words to search for",
+        )]),
+        SearchError::QueryTooLong { .. } => AppError::Validation(vec![FieldError::new(
+            "q",
+            "length",
+            "检索词过长",
+            "the search text is too long",
+        )]),
+        other => AppError::Internal(format!("search: {other}")),
+    }
+}
+
+fn doc(record: &CaseRecord, units: &[CaseUnitRecord], notes: Vec<String>) -> SearchDoc {
+    SearchDoc {
+        id: record.id,
+        number: record.number.clone(),
+        title: record.title.clone(),
+        description: record.description.clone(),
+        notes,
+        path: record.path.clone(),
+        owner_path: record.owner_path.clone(),
+        units: units.iter().map(|u| u.unit_key.clone()).collect(),
+        status: record.status.clone(),
+        kind: record.kind.clone(),
+        category: record.category_code.clone(),
+        created_at: record.created_at.timestamp(),
+    }
+}
+
+impl App {
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&SearchIndex) -> Result<T, SearchError> + Send + 'static,
+    ) -> AppResult<T> {
+        let index: Arc<SearchIndex> = self.search.clone();
+        tokio::task::spawn_blocking(move || work(&index))
+            .await
+            .map_err(|e| AppError::Internal(format!("search task: {e}")))?
+            .map_err(search_error)
+    }
+
+    /// Indexes the cases changed since the cursor (and a look-back window), in one commit; returns the new cursor
+    /// and how many were indexed.
+    pub async fn index_changes(
+        &self,
+        cursor: Option<SearchCursor>,
+    ) -> AppResult<(SearchCursor, usize)> {
+        let beginning = DateTime::<Utc>::UNIX_EPOCH;
+        let mut cursor = cursor.unwrap_or(SearchCursor {
+            after: beginning,
+            after_id: 0,
+        });
+        let (mut after, mut after_id) = (
+            cursor
+                .after
+                .checked_sub_signed(LOOK_BACK)
+                .unwrap_or(beginning)
+                .max(beginning),
+            0,
+        );
+        let mut total = 0;
+        loop {
+            let changed = self
+                .store
+                .cases_changed_since(after, after_id, 2000)
+                .await?;
+            if changed.is_empty() {
+                break;
+            }
+            let docs: Vec<SearchDoc> = changed
+                .iter()
+                .map(|(r, u, n)| doc(r, u, n.clone()))
+                .collect();
+            if let Some((last, _, _)) = changed.last() {
+                after = last.updated_at;
+                after_id = last.id;
+                if (last.updated_at, last.id) > (cursor.after, cursor.after_id) {
+                    cursor = SearchCursor {
+                        after: last.updated_at,
+                        after_id: last.id,
+                    };
+                }
+            }
+            total += docs.len();
+            self.blocking(move |index| index.upsert(&docs)).await?;
+            if changed.len() < 2000 {
+                break;
+            }
+        }
+        Ok((cursor, total))
+    }
+
+    /// Recreates the index from the database (an administrator's request, or a schema change).
+    pub async fn rebuild_search_index(
+        &self,
+        actor: Option<&Actor>,
+    ) -> AppResult<(SearchCursor, usize)> {
+        if let Some(actor) = actor {
+            self.require(actor, Permission::ConfigureOrganisation)
+                .await?;
+        }
+        self.blocking(|index| index.clear()).await?;
+        let (cursor, n) = self.index_changes(None).await?;
+        let detail = serde_json::json!({ "cases": n });
+        let audit = match actor {
+            Some(actor) => actor.audit(self.now(), "search.rebuild", "search", "ok", detail),
+            None => self.system_audit("search.rebuild", "search", detail),
+        };
+        self.store.append_audit(&[audit]).await?;
+        Ok((cursor, n))
+    }
+
+    /// The ids of the cases the actor may see that match the text (newest first, at most 1,000).
+    pub(crate) async fn search_case_ids(&self, actor: &Actor, text: &str) -> AppResult<Vec<i64>> {
+        let visibility = self.case_visibility(actor);
+        let scope = SearchScope {
+            path_prefixes: visibility.path_prefixes,
+            units: visibility.units,
+        };
+        let text = text.to_string();
+        let hits = self
+            .blocking(move |index| index.search(&text, &scope, 0, 1000, false))
+            .await?;
+        Ok(hits.ids)
+    }
+}
