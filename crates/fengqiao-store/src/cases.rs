@@ -231,7 +231,7 @@ pub struct NewSupervision {
 }
 
 /// A supervision order as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(sqlx::FromRow, Debug, Clone, Serialize)]
 pub struct SupervisionRecord {
     pub id: i64,
     pub case_id: i64,
@@ -251,7 +251,7 @@ pub struct NewNotification {
 }
 
 /// A notification as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(sqlx::FromRow, Debug, Clone, Serialize)]
 pub struct NotificationRecord {
     pub id: i64,
     pub recipient: String,
@@ -263,7 +263,7 @@ pub struct NotificationRecord {
 }
 
 /// An attachment's metadata (its bytes live in the attachment storage).
-#[derive(Debug, Clone, Serialize)]
+#[derive(sqlx::FromRow, Debug, Clone, Serialize)]
 pub struct AttachmentRecord {
     pub id: i64,
     pub case_id: i64,
@@ -1100,17 +1100,7 @@ impl Store {
                 .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                out.push(AttachmentRecord {
-                    id: row.try_get("id")?,
-                    case_id: row.try_get("case_id")?,
-                    file_name: row.try_get("file_name")?,
-                    content_type: row.try_get("content_type")?,
-                    size: row.try_get("size")?,
-                    sha256: row.try_get("sha256")?,
-                    storage_key: row.try_get("storage_key")?,
-                    uploaded_by: row.try_get("uploaded_by")?,
-                    created_at: row.try_get("created_at")?,
-                });
+                out.push(<AttachmentRecord as sqlx::FromRow<_>>::from_row(&row)?);
             }
             Ok(out)
         })
@@ -1126,15 +1116,7 @@ impl Store {
                 .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                out.push(SupervisionRecord {
-                    id: row.try_get("id")?,
-                    case_id: row.try_get("case_id")?,
-                    due: row.try_get("due")?,
-                    note: row.try_get("note")?,
-                    created_by: row.try_get("created_by")?,
-                    created_at: row.try_get("created_at")?,
-                    closed_at: row.try_get("closed_at")?,
-                });
+                out.push(<SupervisionRecord as sqlx::FromRow<_>>::from_row(&row)?);
             }
             Ok(out)
         })
@@ -1162,15 +1144,7 @@ impl Store {
                         qb.push(" AND read_at IS NULL");
                     }
                 },
-                |row| NotificationRecord {
-                            id: row.try_get("id")?,
-                            recipient: row.try_get("recipient")?,
-                            case_id: row.try_get("case_id")?,
-                            kind: row.try_get("kind")?,
-                            message: row.try_get("message")?,
-                            created_at: row.try_get("created_at")?,
-                            read_at: row.try_get("read_at")?,
-                        });
+                |row| <NotificationRecord as sqlx::FromRow<_>>::from_row(&row)?);
             Ok(Paged { items, total })
         })
     }

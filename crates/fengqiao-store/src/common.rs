@@ -98,45 +98,6 @@ macro_rules! insert_audit {
     }};
 }
 
-macro_rules! region_from_row {
-    ($row:expr) => {
-        RegionRecord {
-            code: $row.try_get("code")?,
-            name: $row.try_get("name")?,
-            parent_code: $row.try_get("parent_code")?,
-            level: $row.try_get("level")?,
-            path: $row.try_get("path")?,
-        }
-    };
-}
-
-macro_rules! grid_from_row {
-    ($row:expr) => {
-        GridRecord {
-            code: $row.try_get("code")?,
-            village_code: $row.try_get("village_code")?,
-            name: $row.try_get("name")?,
-            kind: $row.try_get("kind")?,
-            geometry: $row.try_get("geometry")?,
-            path: $row.try_get("path")?,
-            worker_user_id: $row.try_get("worker_user_id")?,
-            leader_user_id: $row.try_get("leader_user_id")?,
-        }
-    };
-}
-
-macro_rules! department_from_row {
-    ($row:expr) => {
-        DepartmentRecord {
-            id: $row.try_get("id")?,
-            name: $row.try_get("name")?,
-            kind: $row.try_get("kind")?,
-            region_code: $row.try_get("region_code")?,
-            path: $row.try_get("path")?,
-        }
-    };
-}
-
 macro_rules! user_from_row {
     ($row:expr) => {
         UserRecord {
@@ -448,7 +409,7 @@ impl Store {
                 .fetch_optional(pool)
                 .await?;
             Ok(match row {
-                Some(row) => Some(region_from_row!(row)),
+                Some(row) => Some(<RegionRecord as sqlx::FromRow<_>>::from_row(&row)?),
                 None => None,
             })
         })
@@ -493,7 +454,7 @@ impl Store {
                         qb.push(" AND name LIKE ").push_bind(format!("%{}%", name.replace(['%', '_'], "")));
                     }
                 },
-                |row| region_from_row!(row));
+                |row| <RegionRecord as sqlx::FromRow<_>>::from_row(&row)?);
             Ok(Paged { items, total })
         })
     }
@@ -548,7 +509,7 @@ impl Store {
                 .fetch_optional(pool)
                 .await?;
             Ok(match row {
-                Some(row) => Some(grid_from_row!(row)),
+                Some(row) => Some(<GridRecord as sqlx::FromRow<_>>::from_row(&row)?),
                 None => None,
             })
         })
@@ -562,7 +523,7 @@ impl Store {
                 .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                out.push(grid_from_row!(row));
+                out.push(<GridRecord as sqlx::FromRow<_>>::from_row(&row)?);
             }
             Ok(out)
         })
@@ -600,7 +561,7 @@ impl Store {
                         qb.push(" AND kind = ").push_bind(kind.clone());
                     }
                 },
-                |row| grid_from_row!(row));
+                |row| <GridRecord as sqlx::FromRow<_>>::from_row(&row)?);
             Ok(Paged { items, total })
         })
     }
@@ -683,7 +644,7 @@ impl Store {
                 .fetch_optional(pool)
                 .await?;
             Ok(match row {
-                Some(row) => Some(department_from_row!(row)),
+                Some(row) => Some(<DepartmentRecord as sqlx::FromRow<_>>::from_row(&row)?),
                 None => None,
             })
         })
@@ -709,7 +670,7 @@ impl Store {
                         qb.push(" AND kind = ").push_bind(kind.clone());
                     }
                 },
-                |row| department_from_row!(row));
+                |row| <DepartmentRecord as sqlx::FromRow<_>>::from_row(&row)?);
             Ok(Paged { items, total })
         })
     }

@@ -109,7 +109,7 @@ pub struct NewRegion {
 }
 
 /// A region as stored.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(sqlx::FromRow, Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct RegionRecord {
     pub code: String,
     pub name: String,
@@ -138,7 +138,7 @@ pub struct NewGrid {
 }
 
 /// A grid as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(sqlx::FromRow, Debug, Clone, Serialize)]
 pub struct GridRecord {
     pub code: String,
     pub village_code: String,
@@ -166,7 +166,7 @@ pub struct NewDepartment {
 }
 
 /// A department as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(sqlx::FromRow, Debug, Clone, Serialize)]
 pub struct DepartmentRecord {
     pub id: i64,
     pub name: String,
