@@ -7,6 +7,7 @@ use serde::Serialize;
 use sqlx::{QueryBuilder, Row};
 
 use crate::common::micros;
+use crate::writer::CreateUnit;
 
 /// A category of the matter catalog as stored.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -492,6 +493,129 @@ macro_rules! push_case_visibility {
     }};
 }
 
+/// One registration's writes, on a connection inside a transaction the caller owns (its own, or a group
+/// commit's savepoint). Evaluates to what it did; writes nothing else on an idempotent replay.
+macro_rules! create_case_unit {
+    ($conn:ident, $case:expr, $idempotency:expr, $audit:expr, $now:expr) => {
+        async {
+            if let Some(key) = $idempotency {
+                let inserted = sqlx::query("INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING")
+                    .bind(&key.scope)
+                    .bind(&key.key)
+                    .bind(&key.request_hash)
+                    .bind($now)
+                    .execute(&mut *$conn)
+                    .await?
+                    .rows_affected();
+                if inserted == 0 {
+                    let row = sqlx::query("SELECT request_hash, case_id FROM idempotency_keys WHERE scope = $1 AND key = $2")
+                        .bind(&key.scope)
+                        .bind(&key.key)
+                        .fetch_one(&mut *$conn)
+                        .await?;
+                    let hash: String = row.try_get("request_hash")?;
+                    let case_id: Option<i64> = row.try_get("case_id")?;
+                    return Ok(CreateUnit::Existing { same_body: hash == key.request_hash, case_id });
+                }
+            }
+            let seq: i64 = sqlx::query("INSERT INTO case_numbers (prefix, last) VALUES ($1, 1) ON CONFLICT (prefix) DO UPDATE SET last = case_numbers.last + 1 RETURNING last")
+                .bind(&$case.number_prefix)
+                .fetch_one(&mut *$conn)
+                .await?
+                .try_get("last")?;
+            let number = format!("{}-{seq:04}", $case.number_prefix);
+            let c = &$case.columns;
+            let id: i64 = sqlx::query(
+                "INSERT INTO cases (number, tracking_hash, kind, channel, urgency, status, category_code, title, description, tags, address, lng, lat, \
+                 placement, grid_code, basic_grid_code, region_code, path, owner_region, owner_path, lead_unit, claimed_by, leader_owner, \
+                 response_due, handling_due, follow_up_due, deadline_provisional, reopen_count, merged_into, satisfaction, state, version, \
+                 created_by, created_at, updated_at, accepted_at, resolved_at, closed_at, feedback_due, clock_paused) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, 1, $32, $33, $33, $34, $35, $36, $37, $38) \
+                 RETURNING id",
+            )
+            .bind(&number)
+            .bind(&$case.tracking_hash)
+            .bind(&$case.kind)
+            .bind(&$case.channel)
+            .bind(&$case.urgency)
+            .bind(&c.status)
+            .bind(&c.category_code)
+            .bind(&$case.title)
+            .bind(&$case.description)
+            .bind($case.tags.join(" "))
+            .bind(&$case.address)
+            .bind($case.lng)
+            .bind($case.lat)
+            .bind(&$case.placement)
+            .bind(&$case.grid_code)
+            .bind(&$case.basic_grid_code)
+            .bind(&$case.region_code)
+            .bind(&$case.path)
+            .bind(&c.owner_region)
+            .bind(&c.owner_path)
+            .bind(&c.lead_unit)
+            .bind(c.claimed_by)
+            .bind(c.leader_owner)
+            .bind(c.response_due.map(micros))
+            .bind(c.handling_due.map(micros))
+            .bind(c.follow_up_due.map(micros))
+            .bind(c.deadline_provisional)
+            .bind(c.reopen_count)
+            .bind(&c.merged_into)
+            .bind(&c.satisfaction)
+            .bind(&c.state)
+            .bind($case.created_by)
+            .bind($now)
+            .bind(c.accepted_at.map(micros))
+            .bind(c.resolved_at.map(micros))
+            .bind(c.closed_at.map(micros))
+            .bind(c.feedback_due.map(micros))
+            .bind(c.clock_paused)
+            .fetch_one(&mut *$conn)
+            .await
+            .map_err(|e| classify(e, "case"))?
+            .try_get("id")?;
+            write_units!($conn, id, &c.units);
+            for party in &$case.parties {
+                sqlx::query(
+                    "INSERT INTO case_parties (case_id, role, name, phone_enc, phone_hash, phone_mask, id_number_enc, id_number_hash, id_number_mask, resident_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(id)
+                .bind(&party.role)
+                .bind(&party.name)
+                .bind(party.phone.as_ref().map(|v| v.ciphertext.clone()))
+                .bind(party.phone.as_ref().map(|v| v.blind_index.clone()))
+                .bind(party.phone.as_ref().map(|v| v.masked.clone()))
+                .bind(party.id_number.as_ref().map(|v| v.ciphertext.clone()))
+                .bind(party.id_number.as_ref().map(|v| v.blind_index.clone()))
+                .bind(party.id_number.as_ref().map(|v| v.masked.clone()))
+                .bind(party.resident_id)
+                .execute(&mut *$conn)
+                .await
+                .map_err(|e| classify(e, "party"))?;
+            }
+            insert_event!($conn, id, $case.event);
+            if let Some(key) = $idempotency {
+                sqlx::query("UPDATE idempotency_keys SET case_id = $1 WHERE scope = $2 AND key = $3")
+                    .bind(id)
+                    .bind(&key.scope)
+                    .bind(&key.key)
+                    .execute(&mut *$conn)
+                    .await?;
+            }
+            let mut audit = $audit.to_vec();
+            for draft in &mut audit {
+                if draft.object.is_empty() {
+                    draft.object = format!("case:{number}");
+                }
+            }
+            insert_audit!($conn, &audit);
+            Ok::<CreateUnit, StoreError>(CreateUnit::Created(id))
+        }
+    };
+}
+
 impl Store {
     // ---------------------------------------------------------------- catalog
 
@@ -628,134 +752,59 @@ impl Store {
         audit: &[AuditDraft],
     ) -> StoreResult<CreateOutcome> {
         let now = micros(case.created_at);
-        let outcome = on_pool!(self, pool => {
-            let mut tx = begin_write!(self, pool);
-            if let Some(key) = idempotency {
-                let inserted = sqlx::query("INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING")
-                    .bind(&key.scope)
-                    .bind(&key.key)
-                    .bind(&key.request_hash)
-                    .bind(now)
-                    .execute(&mut *tx)
+        let unit = match self {
+            Store::Sqlite(s) => {
+                // Group commit: the one SQLite writer runs this unit in a savepoint of a shared transaction and
+                // answers after the COMMIT that made it durable.
+                let (case, idempotency, audit) =
+                    (case.clone(), idempotency.cloned(), audit.to_vec());
+                s.writer
+                    .run(Box::new(move |conn| {
+                        Box::pin(async move {
+                            create_case_unit!(conn, case, idempotency.as_ref(), audit, now).await
+                        })
+                    }))
                     .await?
-                    .rows_affected();
-                if inserted == 0 {
-                    let row = sqlx::query("SELECT request_hash, case_id FROM idempotency_keys WHERE scope = $1 AND key = $2")
-                        .bind(&key.scope)
-                        .bind(&key.key)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    let hash: String = row.try_get("request_hash")?;
-                    let case_id: Option<i64> = row.try_get("case_id")?;
-                    tx.rollback().await?;
-                    return match (hash == key.request_hash, case_id) {
-                        (true, Some(id)) => match self.get_case(id).await? {
-                            Some(record) => Ok(CreateOutcome::Replayed(Box::new(record))),
-                            None => Err(StoreError::NotFound),
-                        },
-                        (true, None) => Err(StoreError::Conflict("idempotency key in use".into())),
-                        (false, _) => Ok(CreateOutcome::KeyReused),
-                    };
+            }
+            Store::Postgres(s) => {
+                let mut tx = s.pool.begin().await?;
+                let unit = create_case_unit!(tx, case, idempotency, audit, now).await;
+                match unit {
+                    Ok(CreateUnit::Created(id)) => {
+                        tx.commit().await?;
+                        CreateUnit::Created(id)
+                    }
+                    Ok(other) => {
+                        tx.rollback().await?;
+                        other
+                    }
+                    Err(e) => {
+                        tx.rollback().await?;
+                        return Err(e);
+                    }
                 }
             }
-            let seq: i64 = sqlx::query("INSERT INTO case_numbers (prefix, last) VALUES ($1, 1) ON CONFLICT (prefix) DO UPDATE SET last = case_numbers.last + 1 RETURNING last")
-                .bind(&case.number_prefix)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("last")?;
-            let number = format!("{}-{seq:04}", case.number_prefix);
-            let c = &case.columns;
-            let id: i64 = sqlx::query(
-                "INSERT INTO cases (number, tracking_hash, kind, channel, urgency, status, category_code, title, description, tags, address, lng, lat, \
-                 placement, grid_code, basic_grid_code, region_code, path, owner_region, owner_path, lead_unit, claimed_by, leader_owner, \
-                 response_due, handling_due, follow_up_due, deadline_provisional, reopen_count, merged_into, satisfaction, state, version, \
-                 created_by, created_at, updated_at, accepted_at, resolved_at, closed_at, feedback_due, clock_paused) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, 1, $32, $33, $33, $34, $35, $36, $37, $38) \
-                 RETURNING id",
-            )
-            .bind(&number)
-            .bind(&case.tracking_hash)
-            .bind(&case.kind)
-            .bind(&case.channel)
-            .bind(&case.urgency)
-            .bind(&c.status)
-            .bind(&c.category_code)
-            .bind(&case.title)
-            .bind(&case.description)
-            .bind(case.tags.join(" "))
-            .bind(&case.address)
-            .bind(case.lng)
-            .bind(case.lat)
-            .bind(&case.placement)
-            .bind(&case.grid_code)
-            .bind(&case.basic_grid_code)
-            .bind(&case.region_code)
-            .bind(&case.path)
-            .bind(&c.owner_region)
-            .bind(&c.owner_path)
-            .bind(&c.lead_unit)
-            .bind(c.claimed_by)
-            .bind(c.leader_owner)
-            .bind(c.response_due.map(micros))
-            .bind(c.handling_due.map(micros))
-            .bind(c.follow_up_due.map(micros))
-            .bind(c.deadline_provisional)
-            .bind(c.reopen_count)
-            .bind(&c.merged_into)
-            .bind(&c.satisfaction)
-            .bind(&c.state)
-            .bind(case.created_by)
-            .bind(now)
-            .bind(c.accepted_at.map(micros))
-            .bind(c.resolved_at.map(micros))
-            .bind(c.closed_at.map(micros))
-            .bind(c.feedback_due.map(micros))
-            .bind(c.clock_paused)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| classify(e, "case"))?
-            .try_get("id")?;
-            write_units!(tx, id, &c.units);
-            for party in &case.parties {
-                sqlx::query(
-                    "INSERT INTO case_parties (case_id, role, name, phone_enc, phone_hash, phone_mask, id_number_enc, id_number_hash, id_number_mask, resident_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(id)
-                .bind(&party.role)
-                .bind(&party.name)
-                .bind(party.phone.as_ref().map(|v| v.ciphertext.clone()))
-                .bind(party.phone.as_ref().map(|v| v.blind_index.clone()))
-                .bind(party.phone.as_ref().map(|v| v.masked.clone()))
-                .bind(party.id_number.as_ref().map(|v| v.ciphertext.clone()))
-                .bind(party.id_number.as_ref().map(|v| v.blind_index.clone()))
-                .bind(party.id_number.as_ref().map(|v| v.masked.clone()))
-                .bind(party.resident_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| classify(e, "party"))?;
+        };
+        match unit {
+            CreateUnit::Created(id) => {
+                let record = self.get_case(id).await?.ok_or(StoreError::NotFound)?;
+                Ok(CreateOutcome::Created(Box::new(record)))
             }
-            insert_event!(tx, id, case.event);
-            if let Some(key) = idempotency {
-                sqlx::query("UPDATE idempotency_keys SET case_id = $1 WHERE scope = $2 AND key = $3")
-                    .bind(id)
-                    .bind(&key.scope)
-                    .bind(&key.key)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let mut audit = audit.to_vec();
-            for draft in &mut audit {
-                if draft.object.is_empty() {
-                    draft.object = format!("case:{number}");
-                }
-            }
-            insert_audit!(tx, &audit);
-            tx.commit().await?;
-            id
-        });
-        let record = self.get_case(outcome).await?.ok_or(StoreError::NotFound)?;
-        Ok(CreateOutcome::Created(Box::new(record)))
+            CreateUnit::Existing {
+                same_body: true,
+                case_id: Some(id),
+            } => match self.get_case(id).await? {
+                Some(record) => Ok(CreateOutcome::Replayed(Box::new(record))),
+                None => Err(StoreError::NotFound),
+            },
+            CreateUnit::Existing {
+                same_body: true,
+                case_id: None,
+            } => Err(StoreError::Conflict("idempotency key in use".into())),
+            CreateUnit::Existing {
+                same_body: false, ..
+            } => Ok(CreateOutcome::KeyReused),
+        }
     }
 
     pub async fn get_case(&self, id: i64) -> StoreResult<Option<CaseRecord>> {

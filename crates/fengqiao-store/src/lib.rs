@@ -10,6 +10,7 @@ mod cases;
 mod bulletin;
 mod rates;
 mod records;
+mod writer;
 
 pub use bulletin::*;
 pub use cases::*;
@@ -64,6 +65,7 @@ pub enum Store {
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: writer::SqliteWriter,
 }
 
 /// The PostgreSQL backend.
@@ -98,7 +100,9 @@ impl Store {
                 .min_connections(1)
                 .connect_with(options)
                 .await?;
-            Ok(Store::Sqlite(SqliteStore { pool }))
+            let connection = pool.acquire().await?.detach();
+            let writer = writer::SqliteWriter::start(connection);
+            Ok(Store::Sqlite(SqliteStore { pool, writer }))
         } else {
             Err(StoreError::BadUrl(
                 "expected sqlite:PATH or postgres://…".into(),

@@ -1,0 +1,146 @@
+//! Group commit for SQLite: one writer task runs registrations from many requests in one transaction, each in
+//! its own savepoint, and answers each only after the COMMIT that made it durable.
+//!
+//! SQLite has one writer at a time and a commit costs an fsync; grouping concurrent units into one transaction
+//! pays that once per batch (DESIGN.md, "Units of work"; LIMITS.md shows the gain). A unit that fails rolls back
+//! to its savepoint alone; the others commit.
+
+use sqlx::SqliteConnection;
+use std::future::Future;
+use std::pin::Pin;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{StoreError, StoreResult};
+
+/// What one registration did inside its savepoint.
+#[derive(Debug)]
+pub(crate) enum CreateUnit {
+    Created(i64),
+    /// The idempotency key was there already.
+    Existing {
+        same_body: bool,
+        case_id: Option<i64>,
+    },
+}
+
+type UnitFuture<'c> = Pin<Box<dyn Future<Output = StoreResult<CreateUnit>> + Send + 'c>>;
+type Unit = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> UnitFuture<'c> + Send>;
+
+struct Job {
+    unit: Unit,
+    reply: oneshot::Sender<StoreResult<CreateUnit>>,
+}
+
+/// The handle requests use to hand their unit to the writer.
+#[derive(Clone)]
+pub(crate) struct SqliteWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for SqliteWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteWriter")
+    }
+}
+
+/// At most this many units share one transaction.
+const MAX_BATCH: usize = 256;
+
+impl SqliteWriter {
+    /// Starts the writer on a connection of its own.
+    pub(crate) fn start(connection: SqliteConnection) -> SqliteWriter {
+        let (jobs, receiver) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(run(connection, receiver));
+        SqliteWriter { jobs }
+    }
+
+    /// Runs a unit in the next group commit and waits until it is durable (or failed alone).
+    pub(crate) async fn run(&self, unit: Unit) -> StoreResult<CreateUnit> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { unit, reply })
+            .await
+            .map_err(|_| StoreError::Corrupt("the SQLite writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Corrupt("the SQLite writer dropped a unit".into()))?
+    }
+}
+
+async fn exec(connection: &mut SqliteConnection, sql: &'static str) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(sql)
+        .execute(&mut *connection)
+        .await
+        .map(|_| ())
+}
+
+async fn run(mut connection: SqliteConnection, mut receiver: mpsc::Receiver<Job>) {
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = exec(&mut connection, "BEGIN IMMEDIATE").await {
+            tracing::error!(error = %e, "group commit: BEGIN failed");
+            for job in batch {
+                let _ = job
+                    .reply
+                    .send(Err(StoreError::Corrupt(format!("BEGIN failed: {e}"))));
+            }
+            continue;
+        }
+        let mut done = Vec::with_capacity(batch.len());
+        let mut broken = None;
+        for job in batch {
+            if broken.is_some() {
+                done.push((
+                    job.reply,
+                    Err(StoreError::Corrupt("the batch's transaction failed".into())),
+                ));
+                continue;
+            }
+            if let Err(e) = exec(&mut connection, "SAVEPOINT unit").await {
+                broken = Some(e.to_string());
+                done.push((job.reply, Err(StoreError::Database(e))));
+                continue;
+            }
+            let result = (job.unit)(&mut connection).await;
+            let closed = match &result {
+                Ok(_) => exec(&mut connection, "RELEASE unit").await,
+                Err(_) => match exec(&mut connection, "ROLLBACK TO unit").await {
+                    Ok(()) => exec(&mut connection, "RELEASE unit").await,
+                    Err(e) => Err(e),
+                },
+            };
+            if let Err(e) = closed {
+                broken = Some(e.to_string());
+            }
+            done.push((job.reply, result));
+        }
+        let committed = match &broken {
+            None => exec(&mut connection, "COMMIT")
+                .await
+                .map_err(|e| e.to_string()),
+            Some(e) => Err(e.clone()),
+        };
+        match committed {
+            Ok(()) => {
+                for (reply, result) in done {
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "group commit failed; every unit of the batch is refused");
+                let _ = exec(&mut connection, "ROLLBACK").await;
+                for (reply, _) in done {
+                    let _ = reply.send(Err(StoreError::Corrupt(format!(
+                        "the group commit failed: {e}"
+                    ))));
+                }
+            }
+        }
+    }
+}
