@@ -14,14 +14,29 @@ use fengqiao_domain::error::FieldError;
 use fengqiao_search::{SearchDoc, SearchError, SearchIndex, SearchScope};
 use fengqiao_store::{CaseRecord, CaseUnitRecord};
 
-/// How far back each poll looks again (another server's clock may lag).
-const LOOK_BACK: chrono::Duration = chrono::Duration::seconds(10);
+/// How far back each poll looks again: another server's clock may lag, and a transaction that took its time
+/// commits after later ones.
+const LOOK_BACK: chrono::Duration = chrono::Duration::seconds(5);
 
-/// Where the indexer has got to.
-#[derive(Debug, Clone, Copy)]
+/// Where the indexer has got to, and what it indexed within the look-back window (so a case is not indexed
+/// again unless it changed again).
+#[derive(Debug, Clone)]
 pub struct SearchCursor {
     pub after: DateTime<Utc>,
     pub after_id: i64,
+    /// Case id → (version indexed, when it changed).
+    recent: std::collections::HashMap<i64, (i64, DateTime<Utc>)>,
+}
+
+impl SearchCursor {
+    /// A cursor at a point in time (nothing indexed recently).
+    pub fn at(after: DateTime<Utc>, after_id: i64) -> Self {
+        Self {
+            after,
+            after_id,
+            recent: std::collections::HashMap::new(),
+        }
+    }
 }
 
 fn search_error(e: SearchError) -> AppError {
@@ -71,17 +86,14 @@ impl App {
             .map_err(search_error)
     }
 
-    /// Indexes the cases changed since the cursor (and a look-back window), in one commit; returns the new cursor
-    /// and how many were indexed.
+    /// Indexes the cases changed since the cursor (and a look-back window for commits that land out of time
+    /// order), skipping those already indexed at the same change; returns the new cursor and how many were indexed.
     pub async fn index_changes(
         &self,
         cursor: Option<SearchCursor>,
     ) -> AppResult<(SearchCursor, usize)> {
         let beginning = DateTime::<Utc>::UNIX_EPOCH;
-        let mut cursor = cursor.unwrap_or(SearchCursor {
-            after: beginning,
-            after_id: 0,
-        });
+        let mut cursor = cursor.unwrap_or_else(|| SearchCursor::at(beginning, 0));
         let (mut after, mut after_id) = (
             cursor
                 .after
@@ -96,29 +108,41 @@ impl App {
                 .store
                 .cases_changed_since(after, after_id, 2000)
                 .await?;
-            if changed.is_empty() {
-                break;
+            let full = changed.len() == 2000;
+            let Some(last) = changed.last() else { break };
+            let progress = (last.updated_at, last.id) > (after, after_id);
+            (after, after_id) = (last.updated_at, last.id);
+            if (last.updated_at, last.id) > (cursor.after, cursor.after_id) {
+                (cursor.after, cursor.after_id) = (last.updated_at, last.id);
             }
-            let docs: Vec<SearchDoc> = changed
-                .iter()
-                .map(|(r, u, n)| doc(r, u, n.clone()))
-                .collect();
-            if let Some((last, _, _)) = changed.last() {
-                after = last.updated_at;
-                after_id = last.id;
-                if (last.updated_at, last.id) > (cursor.after, cursor.after_id) {
-                    cursor = SearchCursor {
-                        after: last.updated_at,
-                        after_id: last.id,
-                    };
+            let mut docs = Vec::new();
+            for record in changed {
+                if cursor.recent.get(&record.id).map(|(version, _)| *version)
+                    == Some(record.version)
+                {
+                    continue;
                 }
+                let units = self.store.case_units(record.id).await?;
+                let notes = self.store.case_texts(record.id).await?;
+                cursor
+                    .recent
+                    .insert(record.id, (record.version, record.updated_at));
+                docs.push(doc(&record, &units, notes));
             }
             total += docs.len();
-            self.blocking(move |index| index.upsert(&docs)).await?;
-            if changed.len() < 2000 {
+            if !docs.is_empty() {
+                self.blocking(move |index| index.upsert(&docs)).await?;
+            }
+            if !full || !progress {
                 break;
             }
         }
+        // Forget what fell out of the look-back window.
+        let horizon = cursor
+            .after
+            .checked_sub_signed(LOOK_BACK)
+            .unwrap_or(beginning);
+        cursor.recent.retain(|_, (_, at)| *at >= horizon);
         Ok((cursor, total))
     }
 

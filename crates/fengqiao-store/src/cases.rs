@@ -1451,45 +1451,43 @@ impl Store {
 
 impl Store {
     /// Cases changed after `(after_time, after_id)`, oldest change first (for keeping derived indexes current
-    /// on every server): at most `limit`, with the free text of their timelines.
+    /// on every server): at most `limit`.
     pub async fn cases_changed_since(
         &self,
         after: DateTime<Utc>,
         after_id: i64,
         limit: i64,
-    ) -> StoreResult<Vec<(CaseRecord, Vec<CaseUnitRecord>, Vec<String>)>> {
+    ) -> StoreResult<Vec<CaseRecord>> {
         let after = micros(after);
-        let records = on_pool!(self, pool => {
+        on_pool!(self, pool => {
             let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE updated_at > $1 OR (updated_at = $1 AND id > $2) ORDER BY updated_at, id LIMIT $3");
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(after_id).bind(limit).fetch_all(pool).await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
                 out.push(case_from_row!(row));
             }
-            out
-        });
-        let mut out = Vec::with_capacity(records.len());
-        for record in records {
-            let units = self.case_units(record.id).await?;
-            let notes = self
-                .case_events(record.id)
-                .await?
-                .into_iter()
-                .filter_map(|e| {
-                    ["text", "result", "reason", "note", "part"]
-                        .iter()
-                        .filter_map(|k| {
-                            e.detail
-                                .get(*k)
-                                .and_then(|v| v.as_str())
-                                .map(str::to_string)
-                        })
-                        .next()
-                })
-                .filter(|t| !t.is_empty())
-                .collect();
-            out.push((record, units, notes));
-        }
-        Ok(out)
+            Ok(out)
+        })
+    }
+
+    /// The free text of a case's timeline (notes, results, reasons, parts), for the search index.
+    pub async fn case_texts(&self, case_id: i64) -> StoreResult<Vec<String>> {
+        Ok(self
+            .case_events(case_id)
+            .await?
+            .into_iter()
+            .filter_map(|e| {
+                ["text", "result", "reason", "note", "part"]
+                    .iter()
+                    .filter_map(|k| {
+                        e.detail
+                            .get(*k)
+                            .and_then(|v| v.as_str())
+                            .map(str::to_string)
+                    })
+                    .next()
+            })
+            .filter(|t| !t.is_empty())
+            .collect())
     }
 }

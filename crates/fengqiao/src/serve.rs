@@ -85,10 +85,10 @@ fn spawn_indexer(app: App) {
         let read_cursor = || -> Option<fengqiao_app::search::SearchCursor> {
             let text = std::fs::read_to_string(cursor_file.as_ref()?).ok()?;
             let (at, id) = text.trim().split_once(' ')?;
-            Some(fengqiao_app::search::SearchCursor {
-                after: at.parse().ok()?,
-                after_id: id.parse().ok()?,
-            })
+            Some(fengqiao_app::search::SearchCursor::at(
+                at.parse().ok()?,
+                id.parse().ok()?,
+            ))
         };
         let mut cursor = if empty { built } else { read_cursor() };
         if !empty && cursor.is_none() {
@@ -101,9 +101,8 @@ fn spawn_indexer(app: App) {
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         loop {
             tick.tick().await;
-            match app.index_changes(cursor).await {
+            match app.index_changes(cursor.clone()).await {
                 Ok((next, n)) => {
-                    cursor = Some(next);
                     if n > 0
                         && let Some(file) = &cursor_file
                         && let Err(e) = std::fs::write(
@@ -113,6 +112,7 @@ fn spawn_indexer(app: App) {
                     {
                         tracing::warn!(error = %e, "writing the search cursor failed");
                     }
+                    cursor = Some(next);
                 }
                 Err(e) => tracing::warn!(error = %e, "indexing changes failed; will retry"),
             }

@@ -647,8 +647,19 @@ async fn chinese_search_finds_words_inside_text_within_scope() -> TestResult {
             json!({ "action": "add_note", "text": "已联系物业维修井盖" }),
         )
         .await;
-        let (_, indexed) = s.app.index_changes(None).await?;
+        let (cursor, indexed) = s.app.index_changes(None).await?;
         assert_eq!(indexed, 3, "{backend}");
+        // Polling again re-indexes nothing that did not change; a change is indexed once.
+        let (cursor, again) = s.app.index_changes(Some(cursor)).await?;
+        assert_eq!(again, 0, "{backend}");
+        s.act(
+            &t.clerk,
+            noisy,
+            json!({ "action": "add_note", "text": "已约谈施工队" }),
+        )
+        .await;
+        let (_, again) = s.app.index_changes(Some(cursor)).await?;
+        assert_eq!(again, 1, "{backend}");
 
         let titles = |page: &Value| -> BTreeSet<String> {
             page["items"]
