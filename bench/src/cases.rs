@@ -27,6 +27,8 @@ use crate::seed::{self, Rng, SeedPlan, SeedReport};
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Time limit of each read series (queue pages, rates).
 const READ_TIME_LIMIT: Duration = Duration::from_secs(120);
+/// How long the restarted server may stay busy (startup, background indexing) before the reads start anyway.
+const SETTLE_LIMIT: Duration = Duration::from_secs(60);
 
 /// How big a run is.
 #[derive(Debug, Clone)]
@@ -97,6 +99,9 @@ pub struct BackendReport {
     pub handler_inbox: ReadSeries,
     pub county_rates: ReadSeries,
     pub memory: Option<Memory>,
+    /// How long the restarted server was busy (startup, background indexing) before the reads, and whether it
+    /// went idle within the limit.
+    pub settle: (Duration, bool),
     /// Where the data was kept (with `--keep`).
     pub kept: Option<String>,
 }
@@ -249,12 +254,23 @@ async fn run_backend(
         seeded.insert_secs + seeded.after_secs
     );
 
+    // The seeded cases bypassed the server, so its full-text index holds only the intake's cases (their
+    // `updated_at` is older than the index's cursor, so the restarted server does not pick them up). Before the
+    // reads the runner waits until the restarted server is idle (startup work, catching up on changes).
     let server = binary.serve("serve-reads.log").await?;
+    let settle = server.wait_idle(SETTLE_LIMIT).await;
+    eprintln!(
+        "cases on {name}: the restarted server was busy {:.0} s{}",
+        settle.0.as_secs_f64(),
+        if settle.1 { "" } else { " and had not settled" }
+    );
     let reads = run_logged(&server, reads(&server, &fixture, options)).await;
     // The server's memory after the reads, holding whatever they made it cache.
     let memory = server.memory();
     // A full-text search section can measure here too: this server holds the seeded cases
-    // (`fixture::dispatcher(…)`, `fixture::leader(…)` and `fixture.users` give the accounts).
+    // (`fixture::dispatcher(…)`, `fixture::leader(…)` and `fixture.users` give the accounts). Its index holds
+    // only the intake's cases: remove `binary.data_dir/search` before `serve` to have the server rebuild it
+    // over every case, and `Server::wait_idle` until that is done.
     server.stop().await?;
     let (dispatcher_queue, handler_inbox, county_rates) = reads?;
     Ok(BackendReport {
@@ -265,6 +281,7 @@ async fn run_backend(
         handler_inbox,
         county_rates,
         memory,
+        settle,
         kept: None,
     })
 }

@@ -306,6 +306,15 @@ fn print_cases(r: &cases::BackendReport, cores: usize) {
         group(s.units),
         group(s.dispatches),
     );
+    println!(
+        "  restarted the server on it (its full-text index holds only the intake's cases): busy {:.0} s before the reads{}",
+        r.settle.0.as_secs_f64(),
+        if r.settle.1 {
+            ""
+        } else {
+            " — it had NOT gone idle; the reads below ran while it worked"
+        },
+    );
     for (who, series) in [
         ("town dispatcher", &r.dispatcher_queue),
         ("police-station handler", &r.handler_inbox),

@@ -68,7 +68,11 @@ impl Binary {
                 command.env_remove(name);
             }
         }
-        command.env("FENGQIAO_LOG", "warn");
+        // Quiet by default; FQ_BENCH_SERVER_LOG (an env-filter such as `info`) shows more in the kept logs.
+        command.env(
+            "FENGQIAO_LOG",
+            std::env::var("FQ_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+        );
         if let Some(key) = &self.data_key {
             command.env("FENGQIAO_DATA_KEY", key);
         }
@@ -187,6 +191,31 @@ impl Server {
     /// The server's user + system CPU time so far.
     pub fn cpu_time(&self) -> Option<Duration> {
         cpu_time(&format!("/proc/{}/stat", self.pid))
+    }
+
+    /// Waits until the server has been idle (under 5 % of a core) for three seconds in a row, at most
+    /// `limit`; returns how long it was busy and whether it settled.
+    pub async fn wait_idle(&self, limit: Duration) -> (Duration, bool) {
+        let started = Instant::now();
+        let mut quiet = 0;
+        let mut before = self.cpu_time();
+        while started.elapsed() < limit {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let now = self.cpu_time();
+            match (before, now) {
+                (Some(b), Some(n)) if n.saturating_sub(b) < Duration::from_millis(50) => quiet += 1,
+                (Some(_), Some(_)) => quiet = 0,
+                _ => return (started.elapsed(), false),
+            }
+            before = now;
+            if quiet >= 3 {
+                return (
+                    started.elapsed().saturating_sub(Duration::from_secs(3)),
+                    true,
+                );
+            }
+        }
+        (started.elapsed(), false)
     }
 
     /// The server's memory as /proc/PID/status reports it.

@@ -529,8 +529,9 @@ impl<'a> Generator<'a> {
             _ => "normal",
         };
 
-        // The lifecycle's times, each after the one before and all before now.
-        let latest = self.now - chrono::Duration::minutes(5);
+        // The lifecycle's times, each after the one before and all over an hour ago (older than the intake's
+        // cases, so the server's search cursor stays past them).
+        let latest = self.now - chrono::Duration::hours(1);
         let mut at = created_at;
         let mut step = |rng: &mut Rng, low_h: f64, high_h: f64| -> DateTime<Utc> {
             at = micros((at + hours(rng.range(low_h, high_h))).min(latest).max(at));
