@@ -115,19 +115,26 @@ impl App {
             if (last.updated_at, last.id) > (cursor.after, cursor.after_id) {
                 (cursor.after, cursor.after_id) = (last.updated_at, last.id);
             }
-            let mut docs = Vec::new();
-            for record in changed {
-                if cursor.recent.get(&record.id).map(|(version, _)| *version)
-                    == Some(record.version)
-                {
-                    continue;
-                }
-                let units = self.store.case_units(record.id).await?;
-                let notes = self.store.case_texts(record.id).await?;
+            let fresh: Vec<CaseRecord> = changed
+                .into_iter()
+                .filter(|r| {
+                    cursor.recent.get(&r.id).map(|(version, _)| *version) != Some(r.version)
+                })
+                .collect();
+            let ids: Vec<i64> = fresh.iter().map(|r| r.id).collect();
+            let mut units = self.store.units_of_cases(&ids).await?;
+            let mut texts = self.store.texts_of_cases(&ids).await?;
+            let mut docs = Vec::with_capacity(fresh.len());
+            for record in fresh {
                 cursor
                     .recent
                     .insert(record.id, (record.version, record.updated_at));
-                docs.push(doc(&record, &units, notes));
+                let case_units = units.remove(&record.id).unwrap_or_default();
+                docs.push(doc(
+                    &record,
+                    &case_units,
+                    texts.remove(&record.id).unwrap_or_default(),
+                ));
             }
             total += docs.len();
             if !docs.is_empty() {

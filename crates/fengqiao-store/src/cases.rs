@@ -1469,25 +1469,65 @@ impl Store {
             Ok(out)
         })
     }
+}
 
-    /// The free text of a case's timeline (notes, results, reasons, parts), for the search index.
-    pub async fn case_texts(&self, case_id: i64) -> StoreResult<Vec<String>> {
-        Ok(self
-            .case_events(case_id)
-            .await?
-            .into_iter()
-            .filter_map(|e| {
-                ["text", "result", "reason", "note", "part"]
+impl Store {
+    /// The current units of many cases at once (for indexing a batch).
+    pub async fn units_of_cases(
+        &self,
+        ids: &[i64],
+    ) -> StoreResult<std::collections::HashMap<i64, Vec<CaseUnitRecord>>> {
+        let mut out: std::collections::HashMap<i64, Vec<CaseUnitRecord>> =
+            std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        on_pool!(self, pool => {
+            let mut qb = QueryBuilder::new("SELECT case_id, unit_key, role, part FROM case_units WHERE case_id IN (");
+            let mut separated = qb.separated(", ");
+            for id in ids {
+                separated.push_bind(*id);
+            }
+            qb.push(") ORDER BY case_id, role DESC, unit_key");
+            for row in qb.build().fetch_all(pool).await? {
+                out.entry(row.try_get("case_id")?).or_default().push(CaseUnitRecord {
+                    unit_key: row.try_get("unit_key")?,
+                    role: row.try_get("role")?,
+                    part: row.try_get("part")?,
+                });
+            }
+        });
+        Ok(out)
+    }
+
+    /// The free text of many cases' timelines at once (notes, results, reasons, parts), for indexing a batch.
+    pub async fn texts_of_cases(
+        &self,
+        ids: &[i64],
+    ) -> StoreResult<std::collections::HashMap<i64, Vec<String>>> {
+        let mut out: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        on_pool!(self, pool => {
+            let mut qb = QueryBuilder::new("SELECT case_id, detail FROM case_events WHERE case_id IN (");
+            let mut separated = qb.separated(", ");
+            for id in ids {
+                separated.push_bind(*id);
+            }
+            qb.push(") ORDER BY case_id, id");
+            for row in qb.build().fetch_all(pool).await? {
+                let detail: String = row.try_get("detail")?;
+                let detail: serde_json::Value = serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null);
+                let text = ["text", "result", "reason", "note", "part"]
                     .iter()
-                    .filter_map(|k| {
-                        e.detail
-                            .get(*k)
-                            .and_then(|v| v.as_str())
-                            .map(str::to_string)
-                    })
-                    .next()
-            })
-            .filter(|t| !t.is_empty())
-            .collect())
+                    .filter_map(|k| detail.get(*k).and_then(|v| v.as_str()).map(str::to_string))
+                    .find(|t| !t.is_empty());
+                if let Some(text) = text {
+                    out.entry(row.try_get("case_id")?).or_default().push(text);
+                }
+            }
+        });
+        Ok(out)
     }
 }
