@@ -232,16 +232,25 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
                         key.display()
                     )
                 })?;
-            tracing::info!(%addr, "listening (HTTPS)");
-            axum_server::bind_rustls(addr, tls)
-                .handle(handle)
-                .serve(router)
-                .await?;
+            let server = tokio::spawn(
+                axum_server::bind_rustls(addr, tls)
+                    .handle(handle.clone())
+                    .serve(router),
+            );
+            // Announce only once the socket is bound (clients and tests wait for this line).
+            if let Some(bound) = handle.listening().await {
+                tracing::info!(%bound, "listening (HTTPS)");
+                eprintln!("Fengqiao 枫桥 is listening on https://{bound}");
+            }
+            server.await.context("the HTTPS server task")??;
         }
         _ => {
-            tracing::info!(%addr, "listening (HTTP)");
-            eprintln!("Fengqiao 枫桥 is listening on http://{addr}");
-            axum_server::bind(addr).handle(handle).serve(router).await?;
+            let server = tokio::spawn(axum_server::bind(addr).handle(handle.clone()).serve(router));
+            if let Some(bound) = handle.listening().await {
+                tracing::info!(%bound, "listening (HTTP)");
+                eprintln!("Fengqiao 枫桥 is listening on http://{bound}");
+            }
+            server.await.context("the HTTP server task")??;
         }
     }
     app.seal_audit().await.map_err(|e| anyhow::anyhow!("{e}"))?;
