@@ -360,9 +360,13 @@ fn print_cases(r: &cases::BackendReport, cores: usize) {
     );
     match &r.memory {
         Some(m) => println!(
-            "server memory at {} cases ({backend}, after the reads; /proc/PID/status of the server): heap ≈ RssAnon {} (anonymous resident memory: malloc arenas incl. SQLite's page cache, thread stacks), VmRSS {} (RssFile {}), peak VmHWM {}",
+            "server memory at {} cases ({backend}, after the reads; /proc/PID/status of the server): heap ≈ RssAnon {} (anonymous resident memory: malloc arenas{}, thread stacks), VmRSS {} (RssFile {}), peak VmHWM {}",
             group(s.cases),
             mib(m.rss_anon_kib),
+            match r.backend {
+                db::Backend::Sqlite => " incl. SQLite's page cache",
+                db::Backend::Postgres => "",
+            },
             mib(m.vm_rss_kib),
             mib(m.rss_file_kib),
             mib(m.vm_hwm_kib),
