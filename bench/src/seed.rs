@@ -1,7 +1,7 @@
 //! Bulk-seeding synthetic cases straight into the database (the server is stopped meanwhile): inserting a
 //! million through HTTP would take too long.
 //!
-//! Rows follow the schema in crates/fengqiao-store/migrations/*/0002_cases.sql and the store's conventions:
+//! Rows follow the schema in crates/fengqiao-store/migrations/*/0002_cases.sql and 0003_scale.sql and the store's conventions:
 //! timestamps truncated to microseconds and bound through sqlx (so SQLite gets the same RFC 3339 text the store
 //! writes), the `state` column is the domain's `Case` serialised (starting from a real case registered over
 //! HTTP), case numbers `TOWN-YYYYMMDD-NNNN` by local date with `case_numbers` kept in step, `case_units` for
@@ -32,7 +32,7 @@ use fengqiao_domain::codes::RegionCode;
 
 /// Rows generated and written per transaction.
 const CHUNK: usize = 50_000;
-/// Cases per multi-row INSERT on SQLite (42 columns: 8,400 bound values, under SQLite's 32,766).
+/// Cases per multi-row INSERT on SQLite (45 columns: 9,000 bound values, under SQLite's 32,766).
 const SQLITE_CASES_PER_INSERT: usize = 200;
 /// Narrow rows (units, dispatches, numbers) per multi-row INSERT.
 const SQLITE_ROWS_PER_INSERT: usize = 1_000;
@@ -345,6 +345,10 @@ pub struct CaseRow {
     pub accepted_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The response-rate columns (migration 0003), as the store keeps them from the dispatch records.
+    pub responses_on_time: i64,
+    pub responses_counted: i64,
+    pub response_open_due: Option<DateTime<Utc>>,
 }
 
 /// A unit holding a case.
@@ -353,6 +357,8 @@ pub struct UnitRow {
     pub case_id: i64,
     pub unit_key: String,
     pub role: &'static str,
+    /// The case's status, copied as the store does.
+    pub status: &'static str,
 }
 
 /// A dispatch of a case to a unit.
@@ -710,12 +716,14 @@ impl<'a> Generator<'a> {
                 case_id: id,
                 unit_key: format!("dept:{lead_dept}"),
                 role: "lead",
+                status: status.as_str(),
             });
             if assisting {
                 units.push(UnitRow {
                     case_id: id,
                     unit_key: format!("dept:{other_dept}"),
                     role: "assist",
+                    status: status.as_str(),
                 });
             }
         }
@@ -728,6 +736,21 @@ impl<'a> Generator<'a> {
             ended_at: (status == Returned).then_some(answered_at).flatten(),
         });
 
+        let (responses_on_time, responses_counted, response_open_due) = match &dispatch {
+            None => (0, 0, None),
+            Some(d) => {
+                let on_time =
+                    matches!((d.responded_at, d.response_due), (Some(r), Some(due)) if r <= due);
+                let counted = d.responded_at.is_some()
+                    || matches!((d.ended_at, d.response_due), (Some(e), Some(due)) if e > due);
+                let open_due = if d.responded_at.is_none() && d.ended_at.is_none() {
+                    d.response_due
+                } else {
+                    None
+                };
+                (i64::from(on_time), i64::from(counted), open_due)
+            }
+        };
         let row = CaseRow {
             id,
             number,
@@ -768,6 +791,9 @@ impl<'a> Generator<'a> {
             accepted_at,
             resolved_at,
             closed_at,
+            responses_on_time,
+            responses_counted,
+            response_open_due,
         };
         Ok((row, units, dispatch))
     }
@@ -867,7 +893,7 @@ pub async fn seed(db: &Db, fixture: &Fixture, plan: SeedPlan) -> anyhow::Result<
     })
 }
 
-const CASE_COLUMNS: &str = "id, number, tracking_hash, kind, channel, urgency, status, category_code, title, description, tags, address, lng, lat, placement, grid_code, basic_grid_code, region_code, path, owner_region, owner_path, lead_unit, claimed_by, leader_owner, response_due, handling_due, follow_up_due, feedback_due, clock_paused, deadline_provisional, warning, reopen_count, merged_into, satisfaction, state, version, created_by, created_at, updated_at, accepted_at, resolved_at, closed_at";
+const CASE_COLUMNS: &str = "id, number, tracking_hash, kind, channel, urgency, status, category_code, title, description, tags, address, lng, lat, placement, grid_code, basic_grid_code, region_code, path, owner_region, owner_path, lead_unit, claimed_by, leader_owner, response_due, handling_due, follow_up_due, feedback_due, clock_paused, deadline_provisional, warning, reopen_count, merged_into, satisfaction, state, version, created_by, created_at, updated_at, accepted_at, resolved_at, closed_at, responses_on_time, responses_counted, response_open_due";
 
 async fn write_chunk(
     db: &Db,
@@ -923,19 +949,23 @@ async fn write_chunk(
                         .push_bind(c.updated_at)
                         .push_bind(c.accepted_at)
                         .push_bind(c.resolved_at)
-                        .push_bind(c.closed_at);
+                        .push_bind(c.closed_at)
+                        .push_bind(c.responses_on_time)
+                        .push_bind(c.responses_counted)
+                        .push_bind(c.response_open_due);
                 });
                 qb.build().execute(&mut *tx).await?;
             }
             for batch in units.chunks(SQLITE_ROWS_PER_INSERT) {
                 let mut qb = QueryBuilder::<Sqlite>::new(
-                    "INSERT INTO case_units (case_id, unit_key, role, part) ",
+                    "INSERT INTO case_units (case_id, unit_key, role, part, status) ",
                 );
                 qb.push_values(batch, |mut b, u| {
                     b.push_bind(u.case_id)
                         .push_bind(u.unit_key.clone())
                         .push_bind(u.role)
-                        .push_bind(None::<String>);
+                        .push_bind(None::<String>)
+                        .push_bind(u.status);
                 });
                 qb.build().execute(&mut *tx).await?;
             }
@@ -1006,6 +1036,9 @@ async fn write_chunk(
                         c.accepted_at.map(pg_time),
                         c.resolved_at.map(pg_time),
                         c.closed_at.map(pg_time),
+                        Some(c.responses_on_time.to_string()),
+                        Some(c.responses_counted.to_string()),
+                        c.response_open_due.map(pg_time),
                     ],
                 );
             }
@@ -1024,12 +1057,13 @@ async fn write_chunk(
                         Some(u.unit_key.clone()),
                         Some(u.role.into()),
                         None,
+                        Some(u.status.into()),
                     ],
                 );
             }
             copy(
                 &mut conn,
-                "COPY case_units (case_id, unit_key, role, part) FROM STDIN",
+                "COPY case_units (case_id, unit_key, role, part, status) FROM STDIN",
                 text,
             )
             .await?;

@@ -411,20 +411,38 @@ impl App {
         Ok((record, units))
     }
 
-    /// A case record as staff see it (the caller has checked visibility).
-    pub(crate) async fn view_case(
-        &self,
-        record: CaseRecord,
-        units: Vec<CaseUnitRecord>,
-    ) -> AppResult<CaseView> {
-        self.view(record, units).await
+    async fn view(&self, record: CaseRecord, units: Vec<CaseUnitRecord>) -> AppResult<CaseView> {
+        let parties = self.store.case_parties(record.id).await?;
+        Ok(view_of(record, units, parties))
     }
 
-    async fn view(&self, record: CaseRecord, units: Vec<CaseUnitRecord>) -> AppResult<CaseView> {
-        let parties = self
-            .store
-            .case_parties(record.id)
-            .await?
+    /// Views of many cases, their units and parties read in two queries (a list page).
+    pub(crate) async fn views_of(&self, records: Vec<CaseRecord>) -> AppResult<Vec<CaseView>> {
+        let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+        let mut units = self.store.units_of_cases(&ids).await?;
+        let mut parties = self.store.parties_of_cases(&ids).await?;
+        Ok(records
+            .into_iter()
+            .map(|record| {
+                let id = record.id;
+                view_of(
+                    record,
+                    units.remove(&id).unwrap_or_default(),
+                    parties.remove(&id).unwrap_or_default(),
+                )
+            })
+            .collect())
+    }
+}
+
+/// A case as shown: personal numbers masked, also inside free text.
+fn view_of(
+    record: CaseRecord,
+    units: Vec<CaseUnitRecord>,
+    parties: Vec<fengqiao_store::PartyRecord>,
+) -> CaseView {
+    {
+        let parties = parties
             .into_iter()
             .map(|p| PartyView {
                 role: p.role,
@@ -434,7 +452,7 @@ impl App {
             })
             .collect();
         let state: Option<Case> = serde_json::from_str(&record.state).ok();
-        Ok(CaseView {
+        CaseView {
             id: record.id,
             number: record.number,
             kind: record.kind,
@@ -474,9 +492,11 @@ impl App {
             version: record.version,
             created_at: record.created_at,
             updated_at: record.updated_at,
-        })
+        }
     }
+}
 
+impl App {
     /// One case, if the actor may see it.
     pub async fn case(&self, actor: &Actor, id: i64) -> AppResult<CaseView> {
         let (record, units) = self.visible_case(actor, id).await?;
@@ -509,13 +529,8 @@ impl App {
     ) -> AppResult<Paged<CaseView>> {
         let visibility = self.case_visibility(actor);
         let found = self.store.list_cases(&visibility, filter, page).await?;
-        let mut items = Vec::with_capacity(found.items.len());
-        for record in found.items {
-            let units = self.store.case_units(record.id).await?;
-            items.push(self.view(record, units).await?);
-        }
         Ok(Paged {
-            items,
+            items: self.views_of(found.items).await?,
             total: found.total,
         })
     }
@@ -1615,12 +1630,7 @@ impl App {
             .store
             .possible_duplicates(&self.case_visibility(actor), since, near, &hashes, 10)
             .await?;
-        let mut out = Vec::new();
-        for record in found {
-            let units = self.store.case_units(record.id).await?;
-            out.push(self.view(record, units).await?);
-        }
-        Ok(out)
+        self.views_of(found).await
     }
 
     /// Stores an attachment for a case the actor may see (type recognised from its bytes, size bounded).

@@ -177,13 +177,8 @@ impl App {
             .store
             .list_cases(&self.case_visibility(actor), &filter, page)
             .await?;
-        let mut items = Vec::with_capacity(found.items.len());
-        for record in found.items {
-            let units = self.store.case_units(record.id).await?;
-            items.push(self.view_case(record, units).await?);
-        }
         Ok(Paged {
-            items,
+            items: self.views_of(found.items).await?,
             total: found.total,
         })
     }

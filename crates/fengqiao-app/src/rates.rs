@@ -130,13 +130,8 @@ impl App {
     ) -> AppResult<Paged<CaseView>> {
         let scope = self.rate_scope(actor, query).await?;
         let found = self.store.rate_cases(&scope, figure, part, page).await?;
-        let mut items = Vec::with_capacity(found.items.len());
-        for record in found.items {
-            let units = self.store.case_units(record.id).await?;
-            items.push(self.view_case(record, units).await?);
-        }
         Ok(Paged {
-            items,
+            items: self.views_of(found.items).await?,
             total: found.total,
         })
     }

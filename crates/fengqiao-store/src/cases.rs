@@ -328,12 +328,16 @@ pub enum CaseSort {
 }
 
 impl CaseSort {
-    fn order_by(self) -> &'static str {
+    /// The columns the order reads, and the order.
+    fn keys(self) -> (&'static str, &'static str) {
         match self {
-            CaseSort::NewestFirst => "ORDER BY id DESC",
-            CaseSort::OldestFirst => "ORDER BY id",
-            CaseSort::DeadlineFirst => "ORDER BY handling_due IS NULL, handling_due, id",
-            CaseSort::RecentlyChanged => "ORDER BY updated_at DESC, id DESC",
+            CaseSort::NewestFirst => ("id", "ORDER BY id DESC"),
+            CaseSort::OldestFirst => ("id", "ORDER BY id"),
+            CaseSort::DeadlineFirst => (
+                "id, handling_due",
+                "ORDER BY handling_due IS NULL, handling_due, id",
+            ),
+            CaseSort::RecentlyChanged => ("id, updated_at", "ORDER BY updated_at DESC, id DESC"),
         }
     }
 }
@@ -431,21 +435,22 @@ macro_rules! category_from_row {
     }};
 }
 
-/// Writes the current units of a case.
+/// Writes the current units of a case, each with a copy of the case's status (the inbox reads it there).
 macro_rules! write_units {
-    ($tx:expr, $case_id:expr, $units:expr) => {{
+    ($tx:expr, $case_id:expr, $units:expr, $status:expr) => {{
         sqlx::query("DELETE FROM case_units WHERE case_id = $1")
             .bind($case_id)
             .execute(&mut *$tx)
             .await?;
         for (key, role, part) in $units {
             sqlx::query(
-                "INSERT INTO case_units (case_id, unit_key, role, part) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO case_units (case_id, unit_key, role, part, status) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind($case_id)
             .bind(key)
             .bind(role)
             .bind(part)
+            .bind($status)
             .execute(&mut *$tx)
             .await?;
         }
@@ -467,31 +472,227 @@ macro_rules! insert_event {
     }};
 }
 
-/// Appends `AND (visible)` for cases.
+/// The subtree under a path prefix as a half-open range `[prefix, upper)`: paths compare byte by byte (the
+/// PostgreSQL columns are `COLLATE "C"`), so a plain B-tree serves it, unlike a case-insensitive `LIKE`.
+pub(crate) fn prefix_range(prefix: &str) -> (String, String) {
+    let mut upper = prefix.to_string();
+    match upper.pop() {
+        Some(last) => upper.push(char::from_u32(last as u32 + 1).unwrap_or(char::MAX)),
+        None => upper.push(char::MAX),
+    }
+    (prefix.to_string(), upper)
+}
+
+/// Pushes `(col >= a1 AND col < b1 OR col >= a2 AND col < b2 …)` for path prefixes (`1=0` for none).
+macro_rules! push_ranges {
+    ($qb:ident, $column:expr, $prefixes:expr) => {{
+        $qb.push("(");
+        let mut first = true;
+        for prefix in $prefixes.iter() {
+            let (low, high) = crate::cases::prefix_range(prefix);
+            if !first {
+                $qb.push(" OR ");
+            }
+            first = false;
+            $qb.push("(").push($column).push(" >= ").push_bind(low);
+            $qb.push(" AND ")
+                .push($column)
+                .push(" < ")
+                .push_bind(high)
+                .push(")");
+        }
+        if first {
+            $qb.push("1=0");
+        }
+        $qb.push(")");
+    }};
+}
+
+/// Appends `AND (visible)` for cases, in one condition (for small result sets; lists use
+/// [`push_visible_cases!`]).
 macro_rules! push_case_visibility {
     ($qb:ident, $visibility:expr) => {{
         let v = &$visibility;
-        if v.path_prefixes.is_empty() && v.units.is_empty() {
-            $qb.push(" AND 1=0");
-        } else {
-            $qb.push(" AND (1=0");
-            for prefix in &v.path_prefixes {
-                $qb.push(" OR path LIKE ").push_bind(format!("{prefix}%"));
-                $qb.push(" OR owner_path LIKE ")
-                    .push_bind(format!("{prefix}%"));
+        $qb.push(" AND (");
+        push_ranges!($qb, "path", v.path_prefixes);
+        $qb.push(" OR ");
+        push_ranges!($qb, "owner_path", v.path_prefixes);
+        if !v.units.is_empty() {
+            $qb.push(" OR id IN (SELECT case_id FROM case_units WHERE unit_key IN (");
+            let mut separated = $qb.separated(", ");
+            for unit in &v.units {
+                separated.push_bind(unit.clone());
             }
-            if !v.units.is_empty() {
-                $qb.push(" OR id IN (SELECT case_id FROM case_units WHERE unit_key IN (");
-                let mut separated = $qb.separated(", ");
-                for unit in &v.units {
-                    separated.push_bind(unit.clone());
+            $qb.push("))");
+        }
+        $qb.push(")");
+    }};
+}
+
+/// The status condition of the partial indexes on open cases (migration 0003), written verbatim in queries
+/// that may use them: SQLite takes a partial index only when the query repeats its condition.
+pub(crate) const OPEN_CONDITION: &str =
+    "status NOT IN ('closed', 'archived', 'rejected', 'merged')";
+
+/// Pushes a SELECT of `$columns` over the visible cases as a UNION ALL of disjoint parts that indexes serve:
+/// owned under a visible path; else located under one; else with one of the visible units (narrowed to
+/// `$unit_statuses` when not empty, which must then also be a filter). The `$filters` block pushes
+/// ` AND …` conditions on `cases` columns; it runs once per part.
+macro_rules! push_visible_cases {
+    ($qb:ident, $columns:expr, $visibility:expr, $unit_statuses:expr, $filters:block) => {{
+        let v = &$visibility;
+        let unit_statuses: &[String] = &$unit_statuses;
+        let mut parts = 0;
+        for part in 0..3u8 {
+            let present = if part < 2 {
+                !v.path_prefixes.is_empty()
+            } else {
+                !v.units.is_empty()
+            };
+            if !present {
+                continue;
+            }
+            if parts > 0 {
+                $qb.push(" UNION ALL ");
+            }
+            parts += 1;
+            $qb.push("SELECT ")
+                .push($columns)
+                .push(" FROM cases WHERE ");
+            match part {
+                0 => push_ranges!($qb, "owner_path", v.path_prefixes),
+                1 => {
+                    push_ranges!($qb, "path", v.path_prefixes);
+                    $qb.push(" AND NOT ");
+                    push_ranges!($qb, "owner_path", v.path_prefixes);
                 }
-                $qb.push("))");
+                _ => {
+                    $qb.push("id IN (SELECT case_id FROM case_units WHERE unit_key IN (");
+                    let mut separated = $qb.separated(", ");
+                    for unit in &v.units {
+                        separated.push_bind(unit.clone());
+                    }
+                    $qb.push(")");
+                    if !unit_statuses.is_empty() {
+                        $qb.push(" AND status IN (");
+                        let mut separated = $qb.separated(", ");
+                        for status in unit_statuses {
+                            separated.push_bind(status.clone());
+                        }
+                        $qb.push(")");
+                    }
+                    $qb.push(")");
+                    if !v.path_prefixes.is_empty() {
+                        $qb.push(" AND NOT ");
+                        push_ranges!($qb, "path", v.path_prefixes);
+                        $qb.push(" AND NOT ");
+                        push_ranges!($qb, "owner_path", v.path_prefixes);
+                    }
+                }
             }
-            $qb.push(")");
+            $filters
+        }
+        if parts == 0 {
+            $qb.push("SELECT ")
+                .push($columns)
+                .push(" FROM cases WHERE 1=0");
         }
     }};
 }
+
+/// Statuses in which a case no longer changes but by reopening.
+pub(crate) const FINAL_STATUSES: [&str; 4] = ["closed", "archived", "rejected", "merged"];
+
+/// Pushes a case list's filters as ` AND …` conditions (`$open_only`: repeat the open-index condition).
+macro_rules! push_case_filters {
+    ($qb:ident, $filter:expr, $open_only:expr) => {{
+        let filter = &$filter;
+        if $open_only {
+            $qb.push(" AND ").push(crate::cases::OPEN_CONDITION);
+        }
+        if !filter.statuses.is_empty() {
+            $qb.push(" AND status IN (");
+            let mut separated = $qb.separated(", ");
+            for status in &filter.statuses {
+                separated.push_bind(status.clone());
+            }
+            $qb.push(")");
+        }
+        if let Some(kind) = &filter.kind {
+            $qb.push(" AND kind = ").push_bind(kind.clone());
+        }
+        if !filter.units.is_empty() {
+            $qb.push(" AND id IN (SELECT case_id FROM case_units WHERE unit_key IN (");
+            let mut separated = $qb.separated(", ");
+            for unit in &filter.units {
+                separated.push_bind(unit.clone());
+            }
+            $qb.push(")");
+            if !filter.statuses.is_empty() {
+                $qb.push(" AND status IN (");
+                let mut separated = $qb.separated(", ");
+                for status in &filter.statuses {
+                    separated.push_bind(status.clone());
+                }
+                $qb.push(")");
+            }
+            $qb.push(")");
+        }
+        if let Some(warning) = &filter.warning {
+            $qb.push(" AND warning = ").push_bind(warning.clone());
+        }
+        if let Some(category) = &filter.category {
+            $qb.push(" AND (category_code = ")
+                .push_bind(category.clone());
+            $qb.push(" OR category_code LIKE ")
+                .push_bind(format!("{category}.%"))
+                .push(")");
+        }
+        if let Some(path) = &filter.region_path {
+            let prefixes = [path.clone()];
+            $qb.push(" AND (");
+            push_ranges!($qb, "path", prefixes);
+            $qb.push(" OR ");
+            push_ranges!($qb, "owner_path", prefixes);
+            $qb.push(")");
+        }
+        if let Some(channel) = &filter.channel {
+            $qb.push(" AND channel = ").push_bind(channel.clone());
+        }
+        if let Some(tag) = &filter.tag {
+            $qb.push(" AND (' ' || tags || ' ') LIKE ")
+                .push_bind(format!("% {tag} %"));
+        }
+        if let Some(from) = filter.created_from {
+            $qb.push(" AND created_at >= ").push_bind(micros(from));
+        }
+        if let Some(to) = filter.created_to {
+            $qb.push(" AND created_at < ").push_bind(micros(to));
+        }
+        if let Some(ids) = &filter.ids {
+            if ids.is_empty() {
+                $qb.push(" AND 1=0");
+            } else {
+                $qb.push(" AND id IN (");
+                let mut separated = $qb.separated(", ");
+                for id in ids {
+                    separated.push_bind(*id);
+                }
+                $qb.push(")");
+            }
+        }
+    }};
+}
+
+/// Recomputes a case's response-rate columns from its dispatch records (after they changed).
+const RESPONSE_COLUMNS_UPDATE: &str = "UPDATE cases SET \
+    responses_on_time = (SELECT COUNT(*) FROM case_dispatches d WHERE d.case_id = cases.id \
+        AND d.responded_at IS NOT NULL AND d.response_due IS NOT NULL AND d.responded_at <= d.response_due), \
+    responses_counted = (SELECT COUNT(*) FROM case_dispatches d WHERE d.case_id = cases.id \
+        AND (d.responded_at IS NOT NULL OR (d.response_due IS NOT NULL AND d.ended_at IS NOT NULL AND d.ended_at > d.response_due))), \
+    response_open_due = (SELECT MIN(d.response_due) FROM case_dispatches d WHERE d.case_id = cases.id \
+        AND d.responded_at IS NULL AND d.ended_at IS NULL) \
+    WHERE id = $1";
 
 /// One registration's writes, on a connection inside a transaction the caller owns (its own, or a group
 /// commit's savepoint). Evaluates to what it did; writes nothing else on an idempotent replay.
@@ -575,7 +776,7 @@ macro_rules! create_case_unit {
             .await
             .map_err(|e| classify(e, "case"))?
             .try_get("id")?;
-            write_units!($conn, id, &c.units);
+            write_units!($conn, id, &c.units, &c.status);
             for party in &$case.parties {
                 sqlx::query(
                     "INSERT INTO case_parties (case_id, role, name, phone_enc, phone_hash, phone_mask, id_number_enc, id_number_hash, id_number_mask, resident_id) \
@@ -938,7 +1139,7 @@ impl Store {
                 tx.rollback().await?;
                 return Err(StoreError::Conflict("the case changed since it was read".into()));
             }
-            write_units!(tx, t.case_id, &c.units);
+            write_units!(tx, t.case_id, &c.units, &c.status);
             insert_event!(tx, t.case_id, t.event);
             if t.dispatch.respond {
                 sqlx::query("UPDATE case_dispatches SET responded_at = $1 WHERE case_id = $2 AND responded_at IS NULL AND ended_at IS NULL")
@@ -962,6 +1163,9 @@ impl Store {
                     .bind(due.map(micros))
                     .execute(&mut *tx)
                     .await?;
+            }
+            if t.dispatch != DispatchChange::default() {
+                sqlx::query(RESPONSE_COLUMNS_UPDATE).bind(t.case_id).execute(&mut *tx).await?;
             }
             if let Some(order) = &t.supervision {
                 sqlx::query("INSERT INTO supervision_orders (case_id, due, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
@@ -996,76 +1200,44 @@ impl Store {
         })
     }
 
-    /// Cases visible to the caller, newest first.
+    /// Cases visible to the caller, filtered, sorted and paged, with the total.
     pub async fn list_cases(
         &self,
         visibility: &CaseVisibility,
         filter: &CaseFilter,
         page: Page,
     ) -> StoreResult<Paged<CaseRecord>> {
+        // A warning (due soon, overdue, escalated return) is cleared when a case reaches a final status.
+        let open_only = filter.warning.is_some()
+            || (!filter.statuses.is_empty()
+                && filter
+                    .statuses
+                    .iter()
+                    .all(|s| !FINAL_STATUSES.contains(&s.as_str())));
+        let (sort_columns, order) = filter.sort.keys();
         on_pool!(self, pool => {
-            let (items, total) = paged!(pool, page,
-                count: "SELECT COUNT(*) AS n FROM cases WHERE 1=1".to_string(),
-                select: format!("SELECT {CASE_COLUMNS} FROM cases WHERE 1=1"),
-                order: filter.sort.order_by(),
-                |qb| {
-                    push_case_visibility!(qb, visibility);
-                    if !filter.statuses.is_empty() {
-                        qb.push(" AND status IN (");
-                        let mut separated = qb.separated(", ");
-                        for status in &filter.statuses {
-                            separated.push_bind(status.clone());
-                        }
-                        qb.push(")");
-                    }
-                    if let Some(kind) = &filter.kind {
-                        qb.push(" AND kind = ").push_bind(kind.clone());
-                    }
-                    if !filter.units.is_empty() {
-                        qb.push(" AND id IN (SELECT case_id FROM case_units WHERE unit_key IN (");
-                        let mut separated = qb.separated(", ");
-                        for unit in &filter.units {
-                            separated.push_bind(unit.clone());
-                        }
-                        qb.push("))");
-                    }
-                    if let Some(warning) = &filter.warning {
-                        qb.push(" AND warning = ").push_bind(warning.clone());
-                    }
-                    if let Some(category) = &filter.category {
-                        qb.push(" AND (category_code = ").push_bind(category.clone());
-                        qb.push(" OR category_code LIKE ").push_bind(format!("{category}.%")).push(")");
-                    }
-                    if let Some(path) = &filter.region_path {
-                        qb.push(" AND (path LIKE ").push_bind(format!("{path}%"));
-                        qb.push(" OR owner_path LIKE ").push_bind(format!("{path}%")).push(")");
-                    }
-                    if let Some(channel) = &filter.channel {
-                        qb.push(" AND channel = ").push_bind(channel.clone());
-                    }
-                    if let Some(tag) = &filter.tag {
-                        qb.push(" AND (' ' || tags || ' ') LIKE ").push_bind(format!("% {tag} %"));
-                    }
-                    if let Some(from) = filter.created_from {
-                        qb.push(" AND created_at >= ").push_bind(micros(from));
-                    }
-                    if let Some(to) = filter.created_to {
-                        qb.push(" AND created_at < ").push_bind(micros(to));
-                    }
-                    if let Some(ids) = &filter.ids {
-                        if ids.is_empty() {
-                            qb.push(" AND 1=0");
-                        } else {
-                            qb.push(" AND id IN (");
-                            let mut separated = qb.separated(", ");
-                            for id in ids {
-                                separated.push_bind(*id);
-                            }
-                            qb.push(")");
-                        }
-                    }
-                },
-                |row| case_from_row!(row));
+            let mut qb = QueryBuilder::new("SELECT COUNT(*) AS n FROM (");
+            push_visible_cases!(qb, "id", visibility, filter.statuses, {
+                push_case_filters!(qb, filter, open_only);
+            });
+            qb.push(") AS v");
+            let total: i64 = qb.build().fetch_one(pool).await?.try_get("n")?;
+            let mut items = Vec::new();
+            if total > page.offset && page.limit > 0 {
+                let mut qb = QueryBuilder::new(format!(
+                    "SELECT {CASE_COLUMNS} FROM cases WHERE id IN (SELECT id FROM ("
+                ));
+                push_visible_cases!(qb, sort_columns, visibility, filter.statuses, {
+                    push_case_filters!(qb, filter, open_only);
+                });
+                qb.push(") AS v ").push(order);
+                qb.push(" LIMIT ").push_bind(page.limit);
+                qb.push(" OFFSET ").push_bind(page.offset);
+                qb.push(") ").push(order);
+                for row in qb.build().fetch_all(pool).await? {
+                    items.push(case_from_row!(row));
+                }
+            }
             Ok(Paged { items, total })
         })
     }
@@ -1460,7 +1632,7 @@ impl Store {
     ) -> StoreResult<Vec<CaseRecord>> {
         let after = micros(after);
         on_pool!(self, pool => {
-            let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE updated_at > $1 OR (updated_at = $1 AND id > $2) ORDER BY updated_at, id LIMIT $3");
+            let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE (updated_at, id) > ($1, $2) ORDER BY updated_at, id LIMIT $3");
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(after_id).bind(limit).fetch_all(pool).await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
@@ -1494,6 +1666,37 @@ impl Store {
                     unit_key: row.try_get("unit_key")?,
                     role: row.try_get("role")?,
                     part: row.try_get("part")?,
+                });
+            }
+        });
+        Ok(out)
+    }
+
+    /// The parties of many cases at once (for a list page).
+    pub async fn parties_of_cases(
+        &self,
+        ids: &[i64],
+    ) -> StoreResult<std::collections::HashMap<i64, Vec<PartyRecord>>> {
+        let mut out: std::collections::HashMap<i64, Vec<PartyRecord>> =
+            std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        on_pool!(self, pool => {
+            let mut qb = QueryBuilder::new("SELECT case_id, id, role, name, phone_enc, phone_hash, phone_mask, id_number_enc, id_number_hash, id_number_mask, resident_id FROM case_parties WHERE case_id IN (");
+            let mut separated = qb.separated(", ");
+            for id in ids {
+                separated.push_bind(*id);
+            }
+            qb.push(") ORDER BY case_id, id");
+            for row in qb.build().fetch_all(pool).await? {
+                out.entry(row.try_get("case_id")?).or_default().push(PartyRecord {
+                    id: row.try_get("id")?,
+                    role: row.try_get("role")?,
+                    name: row.try_get("name")?,
+                    phone: sealed_from_row!(row, "phone"),
+                    id_number: sealed_from_row!(row, "id_number"),
+                    resident_id: row.try_get("resident_id")?,
                 });
             }
         });

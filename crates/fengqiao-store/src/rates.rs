@@ -95,11 +95,11 @@ fn predicate(figure: Figure, part: Part) -> Option<String> {
             "kind = 'dispute' AND status IN ('closed', 'archived') AND satisfaction IN ('satisfied', 'basically_satisfied')".into()
         }
         (Figure::Resolution, Part::Denominator) => "kind = 'dispute'".into(),
-        (Figure::Response, Part::Numerator) => {
-            "id IN (SELECT case_id FROM case_dispatches d WHERE d.responded_at IS NOT NULL AND d.response_due IS NOT NULL AND d.responded_at <= d.response_due)".into()
-        }
+        // Kept per case with its dispatch records (migration 0003): dispatches answered within the limit; and
+        // answered, or ended unanswered after the limit, or still unanswered past it.
+        (Figure::Response, Part::Numerator) => "responses_on_time > 0".into(),
         (Figure::Response, Part::Denominator) => {
-            "id IN (SELECT case_id FROM case_dispatches d WHERE d.responded_at IS NOT NULL OR (d.response_due IS NOT NULL AND COALESCE(d.ended_at, :now) > d.response_due))".into()
+            "(responses_counted > 0 OR response_open_due < :now)".into()
         }
         (Figure::Received | Figure::Rejected | Figure::Merged, _) => return None,
     })
@@ -119,16 +119,17 @@ macro_rules! push_with_now {
     }};
 }
 
-/// Pushes the scope filters (visibility, region, unit, grid, category).
-macro_rules! push_rate_scope {
+/// Pushes the scope's narrowing filters (region, unit, grid, category) as ` AND …` conditions.
+macro_rules! push_rate_filters {
     ($qb:ident, $scope:expr) => {{
         let scope = &$scope;
-        push_case_visibility!($qb, scope.visibility);
         if let Some(path) = &scope.region_path {
-            $qb.push(" AND (path LIKE ").push_bind(format!("{path}%"));
-            $qb.push(" OR owner_path LIKE ")
-                .push_bind(format!("{path}%"))
-                .push(")");
+            let prefixes = [path.clone()];
+            $qb.push(" AND (");
+            push_ranges!($qb, "path", prefixes);
+            $qb.push(" OR ");
+            push_ranges!($qb, "owner_path", prefixes);
+            $qb.push(")");
         }
         if let Some(unit) = &scope.unit {
             $qb.push(" AND id IN (SELECT case_id FROM case_units WHERE unit_key = ")
@@ -148,16 +149,34 @@ macro_rules! push_rate_scope {
     }};
 }
 
-/// Pushes the figure's base set: the cohort (accepted in the period), or for received/rejected/merged, the
-/// cases registered in the period.
+/// The cohort: accepted in [from, to), neither merged nor refused.
+macro_rules! push_cohort {
+    ($qb:ident, $scope:expr) => {{
+        $qb.push("(accepted_at >= ").push_bind(micros($scope.from));
+        $qb.push(" AND accepted_at < ").push_bind(micros($scope.to));
+        $qb.push(" AND status NOT IN ('merged', 'rejected'))");
+    }};
+}
+
+/// Registered in [from, to).
+macro_rules! push_registered {
+    ($qb:ident, $scope:expr) => {{
+        $qb.push("(created_at >= ").push_bind(micros($scope.from));
+        $qb.push(" AND created_at < ")
+            .push_bind(micros($scope.to))
+            .push(")");
+    }};
+}
+
+/// Pushes a figure's base set as ` AND …`: the cohort, or for received/rejected/merged, the cases registered
+/// in the period; then the scope's filters.
 macro_rules! push_base {
     ($qb:ident, $scope:expr, $figure:expr) => {{
         let scope = &$scope;
+        $qb.push(" AND ");
         match $figure {
             Figure::Received | Figure::Rejected | Figure::Merged => {
-                $qb.push(" AND created_at >= ")
-                    .push_bind(micros(scope.from));
-                $qb.push(" AND created_at < ").push_bind(micros(scope.to));
+                push_registered!($qb, scope);
                 match $figure {
                     Figure::Rejected => {
                         $qb.push(" AND status = 'rejected'");
@@ -168,23 +187,24 @@ macro_rules! push_base {
                     _ => {}
                 }
             }
-            _ => {
-                $qb.push(" AND accepted_at >= ")
-                    .push_bind(micros(scope.from));
-                $qb.push(" AND accepted_at < ").push_bind(micros(scope.to));
-                $qb.push(" AND status NOT IN ('merged', 'rejected')");
-            }
+            _ => push_cohort!($qb, scope),
         }
-        push_rate_scope!($qb, $scope);
+        push_rate_filters!($qb, scope);
     }};
 }
 
+/// The columns the figures read (all in the rates indexes of migration 0003).
+const RATE_COLUMNS: &str = "id, status, kind, handling_due, resolved_at, satisfaction, accepted_at, created_at, \
+    responses_on_time, responses_counted, response_open_due";
+
 impl Store {
-    /// Counts every figure for a scope.
+    /// Counts every figure for a scope, in one pass over the territory's cases.
     pub async fn rate_counts(&self, scope: &RateScope) -> StoreResult<RateCounts> {
         let now = micros(scope.now);
         on_pool!(self, pool => {
-            let mut qb = QueryBuilder::new("SELECT COUNT(*) AS cohort");
+            let mut qb = QueryBuilder::new("SELECT COALESCE(SUM(CASE WHEN ");
+            push_cohort!(qb, scope);
+            qb.push(" THEN 1 ELSE 0 END), 0) AS cohort");
             for (name, figure, part) in [
                 ("completion_numerator", Figure::Completion, Part::Numerator),
                 ("on_time_numerator", Figure::OnTime, Part::Numerator),
@@ -195,46 +215,62 @@ impl Store {
                 ("resolution_denominator", Figure::Resolution, Part::Denominator),
             ] {
                 qb.push(", COALESCE(SUM(CASE WHEN ");
+                push_cohort!(qb, scope);
+                qb.push(" AND ");
                 push_with_now!(qb, predicate(figure, part).unwrap_or_else(|| "1=0".into()), now);
                 qb.push(format!(" THEN 1 ELSE 0 END), 0) AS {name}"));
             }
-            qb.push(", COALESCE(SUM(CASE WHEN satisfaction = 'unreachable' THEN 1 ELSE 0 END), 0) AS unreachable");
-            qb.push(", COALESCE(SUM(CASE WHEN satisfaction = 'declined' THEN 1 ELSE 0 END), 0) AS declined");
-            qb.push(" FROM cases WHERE 1=1");
-            push_base!(qb, *scope, Figure::Cohort);
+            for (name, outcome) in [("unreachable", "unreachable"), ("declined", "declined")] {
+                qb.push(", COALESCE(SUM(CASE WHEN ");
+                push_cohort!(qb, scope);
+                qb.push(format!(" AND satisfaction = '{outcome}' THEN 1 ELSE 0 END), 0) AS {name}"));
+            }
+            // Response: dispatches (not cases) of the cohort.
+            qb.push(", COALESCE(SUM(CASE WHEN ");
+            push_cohort!(qb, scope);
+            qb.push(" THEN responses_on_time ELSE 0 END), 0) AS response_numerator");
+            qb.push(", COALESCE(SUM(CASE WHEN ");
+            push_cohort!(qb, scope);
+            qb.push(" THEN responses_counted + CASE WHEN response_open_due < ").push_bind(now);
+            qb.push(" THEN 1 ELSE 0 END ELSE 0 END), 0) AS response_denominator");
+            // Received, refused, merged: registered in the period.
+            qb.push(", COALESCE(SUM(CASE WHEN ");
+            push_registered!(qb, scope);
+            qb.push(" THEN 1 ELSE 0 END), 0) AS received");
+            for status in ["rejected", "merged"] {
+                qb.push(", COALESCE(SUM(CASE WHEN ");
+                push_registered!(qb, scope);
+                qb.push(format!(" AND status = '{status}' THEN 1 ELSE 0 END), 0) AS {status}"));
+            }
+            qb.push(" FROM (");
+            push_visible_cases!(qb, RATE_COLUMNS, scope.visibility, Vec::<String>::new(), {
+                qb.push(" AND (");
+                push_cohort!(qb, scope);
+                qb.push(" OR ");
+                push_registered!(qb, scope);
+                qb.push(")");
+                push_rate_filters!(qb, scope);
+            });
+            qb.push(") AS c");
             let row = qb.build().fetch_one(pool).await?;
             let get = |name: &str| -> Result<i64, sqlx::Error> { row.try_get::<i64, _>(name) };
-            let mut counts = RateCounts {
+            Ok(RateCounts {
+                received: get("received")?,
+                rejected: get("rejected")?,
+                merged: get("merged")?,
                 cohort: get("cohort")?,
                 completion_numerator: get("completion_numerator")?,
                 on_time_numerator: get("on_time_numerator")?,
                 on_time_denominator: get("on_time_denominator")?,
+                response_numerator: get("response_numerator")?,
+                response_denominator: get("response_denominator")?,
                 satisfaction_numerator: get("satisfaction_numerator")?,
                 satisfaction_denominator: get("satisfaction_denominator")?,
-                resolution_numerator: get("resolution_numerator")?,
-                resolution_denominator: get("resolution_denominator")?,
                 unreachable: get("unreachable")?,
                 declined: get("declined")?,
-                ..RateCounts::default()
-            };
-            // Received, rejected, merged: registered in the period.
-            let mut qb = QueryBuilder::new("SELECT COUNT(*) AS received, COALESCE(SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END), 0) AS rejected, COALESCE(SUM(CASE WHEN status = 'merged' THEN 1 ELSE 0 END), 0) AS merged FROM cases WHERE 1=1");
-            push_base!(qb, *scope, Figure::Received);
-            let row = qb.build().fetch_one(pool).await?;
-            counts.received = row.try_get("received")?;
-            counts.rejected = row.try_get("rejected")?;
-            counts.merged = row.try_get("merged")?;
-            // Response: dispatches of cohort cases.
-            let mut qb = QueryBuilder::new("SELECT COALESCE(SUM(CASE WHEN d.responded_at IS NOT NULL AND d.response_due IS NOT NULL AND d.responded_at <= d.response_due THEN 1 ELSE 0 END), 0) AS num, \
-                COALESCE(SUM(CASE WHEN d.responded_at IS NOT NULL OR (d.response_due IS NOT NULL AND COALESCE(d.ended_at, ");
-            qb.push_bind(now);
-            qb.push(") > d.response_due) THEN 1 ELSE 0 END), 0) AS den FROM case_dispatches d WHERE d.case_id IN (SELECT id FROM cases WHERE 1=1");
-            push_base!(qb, *scope, Figure::Cohort);
-            qb.push(")");
-            let row = qb.build().fetch_one(pool).await?;
-            counts.response_numerator = row.try_get("num")?;
-            counts.response_denominator = row.try_get("den")?;
-            Ok(counts)
+                resolution_numerator: get("resolution_numerator")?,
+                resolution_denominator: get("resolution_denominator")?,
+            })
         })
     }
 
@@ -249,18 +285,39 @@ impl Store {
         let now = micros(scope.now);
         let predicate = predicate(figure, part);
         on_pool!(self, pool => {
-            let (items, total) = paged!(pool, page,
-                count: "SELECT COUNT(*) AS n FROM cases WHERE 1=1",
-                select: format!("SELECT {} FROM cases WHERE 1=1", crate::cases::CASE_COLUMNS),
-                order: "ORDER BY id",
-                |qb| {
+            let mut total = 0i64;
+            let mut items = Vec::new();
+            for counting in [true, false] {
+                let mut qb = if counting {
+                    QueryBuilder::new("SELECT COUNT(*) AS n FROM (")
+                } else {
+                    QueryBuilder::new(format!(
+                        "SELECT {} FROM cases WHERE id IN (SELECT id FROM (",
+                        crate::cases::CASE_COLUMNS
+                    ))
+                };
+                push_visible_cases!(qb, RATE_COLUMNS, scope.visibility, Vec::<String>::new(), {
                     push_base!(qb, *scope, figure);
                     if let Some(predicate) = &predicate {
                         qb.push(" AND ");
                         push_with_now!(qb, predicate.clone(), now);
                     }
-                },
-                |row| case_from_row!(row));
+                });
+                if counting {
+                    qb.push(") AS c");
+                    total = qb.build().fetch_one(pool).await?.try_get("n")?;
+                    if total <= page.offset {
+                        break;
+                    }
+                } else {
+                    qb.push(") AS c ORDER BY id LIMIT ").push_bind(page.limit);
+                    qb.push(" OFFSET ").push_bind(page.offset);
+                    qb.push(") ORDER BY id");
+                    for row in qb.build().fetch_all(pool).await? {
+                        items.push(case_from_row!(row));
+                    }
+                }
+            }
             Ok(Paged { items, total })
         })
     }
