@@ -413,7 +413,11 @@ impl App {
 
     async fn view(&self, record: CaseRecord, units: Vec<CaseUnitRecord>) -> AppResult<CaseView> {
         let parties = self.store.case_parties(record.id).await?;
-        Ok(view_of(record, units, parties))
+        Ok(view_of(
+            record,
+            units,
+            parties.into_iter().map(party_view).collect(),
+        ))
     }
 
     /// Views of many cases, their units and parties read in two queries (a list page).
@@ -428,29 +432,31 @@ impl App {
                 view_of(
                     record,
                     units.remove(&id).unwrap_or_default(),
-                    parties.remove(&id).unwrap_or_default(),
+                    parties
+                        .remove(&id)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(party_view)
+                        .collect(),
                 )
             })
             .collect())
     }
 }
 
+/// A party as shown: numbers masked.
+fn party_view(p: fengqiao_store::PartyRecord) -> PartyView {
+    PartyView {
+        role: p.role,
+        name: p.name,
+        phone: p.phone.map(|v| v.masked),
+        id_number: p.id_number.map(|v| v.masked),
+    }
+}
+
 /// A case as shown: personal numbers masked, also inside free text.
-fn view_of(
-    record: CaseRecord,
-    units: Vec<CaseUnitRecord>,
-    parties: Vec<fengqiao_store::PartyRecord>,
-) -> CaseView {
+fn view_of(record: CaseRecord, units: Vec<CaseUnitRecord>, parties: Vec<PartyView>) -> CaseView {
     {
-        let parties = parties
-            .into_iter()
-            .map(|p| PartyView {
-                role: p.role,
-                name: p.name,
-                phone: p.phone.map(|v| v.masked),
-                id_number: p.id_number.map(|v| v.masked),
-            })
-            .collect();
         let state: Option<Case> = serde_json::from_str(&record.state).ok();
         CaseView {
             id: record.id,
@@ -986,9 +992,30 @@ impl App {
             .await?
         {
             CreateOutcome::Created(record) => {
-                let units = self.store.case_units(record.id).await?;
+                // Shown from what was written, without reading it back.
+                let mut units: Vec<CaseUnitRecord> = case
+                    .columns
+                    .units
+                    .iter()
+                    .map(|(unit_key, role, part)| CaseUnitRecord {
+                        unit_key: unit_key.clone(),
+                        role: role.clone(),
+                        part: part.clone(),
+                    })
+                    .collect();
+                units.sort_by(|a, b| b.role.cmp(&a.role).then(a.unit_key.cmp(&b.unit_key)));
+                let parties = case
+                    .parties
+                    .iter()
+                    .map(|p| PartyView {
+                        role: p.role.clone(),
+                        name: p.name.clone(),
+                        phone: p.phone.as_ref().map(|v| v.masked.clone()),
+                        id_number: p.id_number.as_ref().map(|v| v.masked.clone()),
+                    })
+                    .collect();
                 Ok(Registered {
-                    case: self.view(*record, units).await?,
+                    case: view_of(*record, units, parties),
                     tracking_secret: Some(secret),
                     replayed: false,
                 })

@@ -363,6 +363,55 @@ pub struct DueCase {
 
 pub(crate) const CASE_COLUMNS: &str = "id, number, tracking_hash, kind, channel, urgency, status, category_code, title, description, tags, address, lng, lat, placement, grid_code, basic_grid_code, region_code, path, owner_region, owner_path, lead_unit, claimed_by, leader_owner, response_due, handling_due, follow_up_due, feedback_due, clock_paused, deadline_provisional, warning, reopen_count, merged_into, satisfaction, state, version, created_by, created_at, updated_at, accepted_at, resolved_at, closed_at";
 
+/// The row a registration wrote, as reading it back would give it (times kept to the microsecond).
+fn written_record(case: &NewCase, id: i64, number: String, now: DateTime<Utc>) -> CaseRecord {
+    let c = &case.columns;
+    CaseRecord {
+        id,
+        number,
+        tracking_hash: case.tracking_hash.clone(),
+        kind: case.kind.clone(),
+        channel: case.channel.clone(),
+        urgency: case.urgency.clone(),
+        status: c.status.clone(),
+        category_code: c.category_code.clone(),
+        title: case.title.clone(),
+        description: case.description.clone(),
+        tags: case.tags.clone(),
+        address: case.address.clone(),
+        lng: case.lng,
+        lat: case.lat,
+        placement: case.placement.clone(),
+        grid_code: case.grid_code.clone(),
+        basic_grid_code: case.basic_grid_code.clone(),
+        region_code: case.region_code.clone(),
+        path: case.path.clone(),
+        owner_region: c.owner_region.clone(),
+        owner_path: c.owner_path.clone(),
+        lead_unit: c.lead_unit.clone(),
+        claimed_by: c.claimed_by,
+        leader_owner: c.leader_owner,
+        response_due: c.response_due.map(micros),
+        handling_due: c.handling_due.map(micros),
+        follow_up_due: c.follow_up_due.map(micros),
+        feedback_due: c.feedback_due.map(micros),
+        clock_paused: c.clock_paused,
+        deadline_provisional: c.deadline_provisional,
+        warning: "none".into(),
+        reopen_count: c.reopen_count,
+        merged_into: c.merged_into.clone(),
+        satisfaction: c.satisfaction.clone(),
+        state: c.state.clone(),
+        version: 1,
+        created_by: case.created_by,
+        created_at: now,
+        updated_at: now,
+        accepted_at: c.accepted_at.map(micros),
+        resolved_at: c.resolved_at.map(micros),
+        closed_at: c.closed_at.map(micros),
+    }
+}
+
 macro_rules! case_from_row {
     ($row:expr) => {{
         let tags: String = $row.try_get("tags")?;
@@ -812,7 +861,7 @@ macro_rules! create_case_unit {
                 }
             }
             insert_audit!($conn, &audit);
-            Ok::<CreateUnit, StoreError>(CreateUnit::Created(id))
+            Ok::<CreateUnit, StoreError>(CreateUnit::Created(id, number))
         }
     };
 }
@@ -971,9 +1020,9 @@ impl Store {
                 let mut tx = s.pool.begin().await?;
                 let unit = create_case_unit!(tx, case, idempotency, audit, now).await;
                 match unit {
-                    Ok(CreateUnit::Created(id)) => {
+                    Ok(CreateUnit::Created(id, number)) => {
                         tx.commit().await?;
-                        CreateUnit::Created(id)
+                        CreateUnit::Created(id, number)
                     }
                     Ok(other) => {
                         tx.rollback().await?;
@@ -987,10 +1036,9 @@ impl Store {
             }
         };
         match unit {
-            CreateUnit::Created(id) => {
-                let record = self.get_case(id).await?.ok_or(StoreError::NotFound)?;
-                Ok(CreateOutcome::Created(Box::new(record)))
-            }
+            CreateUnit::Created(id, number) => Ok(CreateOutcome::Created(Box::new(
+                written_record(case, id, number, now),
+            ))),
             CreateUnit::Existing {
                 same_body: true,
                 case_id: Some(id),

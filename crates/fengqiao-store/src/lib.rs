@@ -134,6 +134,34 @@ impl Store {
         Ok(())
     }
 
+    /// Runs the backend's migrations up to and including `version` (to test upgrades of released schemas).
+    pub async fn migrate_to(&self, version: i64) -> StoreResult<()> {
+        let upto = |mut migrator: sqlx::migrate::Migrator| {
+            migrator.migrations = std::borrow::Cow::Owned(
+                migrator
+                    .migrations
+                    .iter()
+                    .filter(|m| m.version <= version)
+                    .cloned()
+                    .collect(),
+            );
+            migrator
+        };
+        match self {
+            Store::Sqlite(s) => {
+                upto(sqlx::migrate!("./migrations/sqlite"))
+                    .run(&s.pool)
+                    .await?
+            }
+            Store::Postgres(s) => {
+                upto(sqlx::migrate!("./migrations/postgres"))
+                    .run(&s.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
     /// Answers when the database answers a trivial query.
     pub async fn ping(&self) -> StoreResult<()> {
         match self {

@@ -15,7 +15,8 @@ use crate::{StoreError, StoreResult};
 /// What one registration did inside its savepoint.
 #[derive(Debug)]
 pub(crate) enum CreateUnit {
-    Created(i64),
+    /// The new case's id and number.
+    Created(i64, String),
     /// The idempotency key was there already.
     Existing {
         same_body: bool,
