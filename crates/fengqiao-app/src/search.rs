@@ -26,6 +26,9 @@ pub struct SearchCursor {
     pub after_id: i64,
     /// Case id → (version indexed, when it changed).
     recent: std::collections::HashMap<i64, (i64, DateTime<Utc>)>,
+    /// When the previous poll started (this server's clock): a change stamped more than the look-back before
+    /// it had committed by then and was seen, so an idle indexer stops reading the window again.
+    polled_at: Option<DateTime<Utc>>,
 }
 
 impl SearchCursor {
@@ -35,6 +38,7 @@ impl SearchCursor {
             after,
             after_id,
             recent: std::collections::HashMap::new(),
+            polled_at: None,
         }
     }
 }
@@ -94,34 +98,40 @@ impl App {
     ) -> AppResult<(SearchCursor, usize)> {
         let beginning = DateTime::<Utc>::UNIX_EPOCH;
         let mut cursor = cursor.unwrap_or_else(|| SearchCursor::at(beginning, 0));
-        let (mut after, mut after_id) = (
-            cursor
-                .after
-                .checked_sub_signed(LOOK_BACK)
-                .unwrap_or(beginning)
-                .max(beginning),
-            0,
-        );
+        let polled_at = self.now();
+        let back = |t: DateTime<Utc>| t.checked_sub_signed(LOOK_BACK).unwrap_or(beginning);
+        // Read again what may have committed since the previous poll: changes stamped within the look-back
+        // of it (or of the cursor, on the first poll); once idle that is nothing before the cursor.
+        let mut start = back(cursor.after);
+        if let Some(previous) = cursor.polled_at {
+            start = start.max(back(previous).min(cursor.after));
+        }
+        let (mut after, mut after_id) = (start.max(beginning), 0);
         let mut total = 0;
         loop {
             let changed = self
                 .store
-                .cases_changed_since(after, after_id, 2000)
+                .changed_case_versions(after, after_id, 2000)
                 .await?;
             let full = changed.len() == 2000;
-            let Some(last) = changed.last() else { break };
-            let progress = (last.updated_at, last.id) > (after, after_id);
-            (after, after_id) = (last.updated_at, last.id);
-            if (last.updated_at, last.id) > (cursor.after, cursor.after_id) {
-                (cursor.after, cursor.after_id) = (last.updated_at, last.id);
+            let Some(&(last_id, _, last_at)) = changed.last() else {
+                break;
+            };
+            let progress = (last_at, last_id) > (after, after_id);
+            (after, after_id) = (last_at, last_id);
+            if (last_at, last_id) > (cursor.after, cursor.after_id) {
+                (cursor.after, cursor.after_id) = (last_at, last_id);
             }
-            let fresh: Vec<CaseRecord> = changed
-                .into_iter()
-                .filter(|r| {
-                    cursor.recent.get(&r.id).map(|(version, _)| *version) != Some(r.version)
+            let ids: Vec<i64> = changed
+                .iter()
+                .filter(|(id, version, _)| {
+                    cursor.recent.get(id).map(|(indexed, _)| indexed) != Some(version)
                 })
+                .map(|(id, _, _)| *id)
                 .collect();
-            let ids: Vec<i64> = fresh.iter().map(|r| r.id).collect();
+            // Read as they are now (a case may have changed again since: its newer version is indexed, and
+            // the later change will be met again and skipped).
+            let fresh = self.store.cases_by_ids(&ids).await?;
             let mut units = self.store.units_of_cases(&ids).await?;
             let mut texts = self.store.texts_of_cases(&ids).await?;
             let mut docs = Vec::with_capacity(fresh.len());
@@ -150,6 +160,7 @@ impl App {
             .checked_sub_signed(LOOK_BACK)
             .unwrap_or(beginning);
         cursor.recent.retain(|_, (_, at)| *at >= horizon);
+        cursor.polled_at = Some(polled_at);
         Ok((cursor, total))
     }
 

@@ -583,12 +583,15 @@ macro_rules! push_case_visibility {
 pub(crate) const OPEN_CONDITION: &str =
     "status NOT IN ('closed', 'archived', 'rejected', 'merged')";
 
-/// Pushes a SELECT of `$columns` over the visible cases as a UNION ALL of disjoint parts that indexes serve:
+/// Pushes a SELECT of `$columns` (a string, or `columns: { … }` pushing them) over the visible cases as a UNION ALL of disjoint parts that indexes serve:
 /// owned under a visible path; else located under one; else with one of the visible units (narrowed to
 /// `$unit_statuses` when not empty, which must then also be a filter). The `$filters` block pushes
 /// ` AND …` conditions on `cases` columns; it runs once per part.
 macro_rules! push_visible_cases {
-    ($qb:ident, $columns:expr, $visibility:expr, $unit_statuses:expr, $filters:block) => {{
+    ($qb:ident, $columns:expr, $visibility:expr, $unit_statuses:expr, $filters:block) => {
+        push_visible_cases!($qb, columns: { $qb.push($columns); }, $visibility, $unit_statuses, $filters)
+    };
+    ($qb:ident, columns: $columns:block, $visibility:expr, $unit_statuses:expr, $filters:block) => {{
         let v = &$visibility;
         let unit_statuses: &[String] = &$unit_statuses;
         let mut parts = 0;
@@ -605,9 +608,9 @@ macro_rules! push_visible_cases {
                 $qb.push(" UNION ALL ");
             }
             parts += 1;
-            $qb.push("SELECT ")
-                .push($columns)
-                .push(" FROM cases WHERE ");
+            $qb.push("SELECT ");
+            $columns
+            $qb.push(" FROM cases WHERE ");
             match part {
                 0 => push_ranges!($qb, "owner_path", v.path_prefixes),
                 1 => {
@@ -642,15 +645,23 @@ macro_rules! push_visible_cases {
             $filters
         }
         if parts == 0 {
-            $qb.push("SELECT ")
-                .push($columns)
-                .push(" FROM cases WHERE 1=0");
+            $qb.push("SELECT ");
+            $columns
+            $qb.push(" FROM cases WHERE 1=0");
         }
     }};
 }
 
-/// Statuses in which a case no longer changes but by reopening.
-pub(crate) const FINAL_STATUSES: [&str; 4] = ["closed", "archived", "rejected", "merged"];
+/// Statuses in which a case is still being worked (all but closed, archived, rejected and merged).
+pub(crate) const OPEN_STATUSES: [&str; 7] = [
+    "registered",
+    "accepted",
+    "dispatched",
+    "in_progress",
+    "returned",
+    "resolved",
+    "awaiting_follow_up",
+];
 
 /// Pushes a case list's filters as ` AND …` conditions (`$open_only`: repeat the open-index condition).
 macro_rules! push_case_filters {
@@ -1255,13 +1266,21 @@ impl Store {
         filter: &CaseFilter,
         page: Page,
     ) -> StoreResult<Paged<CaseRecord>> {
-        // A warning (due soon, overdue, escalated return) is cleared when a case reaches a final status.
-        let open_only = filter.warning.is_some()
-            || (!filter.statuses.is_empty()
-                && filter
-                    .statuses
-                    .iter()
-                    .all(|s| !FINAL_STATUSES.contains(&s.as_str())));
+        // Name the statuses whenever they are all open, so the partial indexes on open cases serve the list:
+        // a warning (due soon, overdue, escalated return) is cleared when a case reaches a final status.
+        let mut named;
+        let filter = if filter.statuses.is_empty() && filter.warning.is_some() {
+            named = filter.clone();
+            named.statuses = OPEN_STATUSES.iter().map(|s| s.to_string()).collect();
+            &named
+        } else {
+            filter
+        };
+        let open_only = !filter.statuses.is_empty()
+            && filter
+                .statuses
+                .iter()
+                .all(|s| OPEN_STATUSES.contains(&s.as_str()));
         let (sort_columns, order) = filter.sort.keys();
         on_pool!(self, pool => {
             let mut qb = QueryBuilder::new("SELECT COUNT(*) AS n FROM (");
@@ -1670,20 +1689,44 @@ impl Store {
 }
 
 impl Store {
-    /// Cases changed after `(after_time, after_id)`, oldest change first (for keeping derived indexes current
-    /// on every server): at most `limit`.
-    pub async fn cases_changed_since(
+    /// Which cases changed after an (updated_at, id) position, in that order: id, version and time only (read
+    /// from the index), so a poll that finds nothing new reads no rows.
+    pub async fn changed_case_versions(
         &self,
         after: DateTime<Utc>,
         after_id: i64,
         limit: i64,
-    ) -> StoreResult<Vec<CaseRecord>> {
+    ) -> StoreResult<Vec<(i64, i64, DateTime<Utc>)>> {
         let after = micros(after);
         on_pool!(self, pool => {
-            let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE (updated_at, id) > ($1, $2) ORDER BY updated_at, id LIMIT $3");
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(after).bind(after_id).bind(limit).fetch_all(pool).await?;
+            let rows = sqlx::query("SELECT id, version, updated_at FROM cases WHERE (updated_at, id) > ($1, $2) ORDER BY updated_at, id LIMIT $3")
+                .bind(after)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
+                out.push((row.try_get("id")?, row.try_get("version")?, row.try_get("updated_at")?));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Cases by id (those that exist), in id order.
+    pub async fn cases_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<CaseRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        on_pool!(self, pool => {
+            let mut qb = QueryBuilder::new(format!("SELECT {CASE_COLUMNS} FROM cases WHERE id IN ("));
+            let mut separated = qb.separated(", ");
+            for id in ids {
+                separated.push_bind(*id);
+            }
+            qb.push(") ORDER BY id");
+            let mut out = Vec::with_capacity(ids.len());
+            for row in qb.build().fetch_all(pool).await? {
                 out.push(case_from_row!(row));
             }
             Ok(out)

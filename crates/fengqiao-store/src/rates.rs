@@ -198,13 +198,12 @@ const RATE_COLUMNS: &str = "id, status, kind, handling_due, resolved_at, satisfa
     responses_on_time, responses_counted, response_open_due";
 
 impl Store {
-    /// Counts every figure for a scope, in one pass over the territory's cases.
+    /// Counts every figure for a scope, in one pass over the territory's cases: each case's membership of the
+    /// cohort and of the period's registrations is worked out once, then every figure sums over it.
     pub async fn rate_counts(&self, scope: &RateScope) -> StoreResult<RateCounts> {
         let now = micros(scope.now);
         on_pool!(self, pool => {
-            let mut qb = QueryBuilder::new("SELECT COALESCE(SUM(CASE WHEN ");
-            push_cohort!(qb, scope);
-            qb.push(" THEN 1 ELSE 0 END), 0) AS cohort");
+            let mut qb = QueryBuilder::new("SELECT COALESCE(SUM(in_cohort), 0) AS cohort");
             for (name, figure, part) in [
                 ("completion_numerator", Figure::Completion, Part::Numerator),
                 ("on_time_numerator", Figure::OnTime, Part::Numerator),
@@ -214,36 +213,36 @@ impl Store {
                 ("resolution_numerator", Figure::Resolution, Part::Numerator),
                 ("resolution_denominator", Figure::Resolution, Part::Denominator),
             ] {
-                qb.push(", COALESCE(SUM(CASE WHEN ");
-                push_cohort!(qb, scope);
-                qb.push(" AND ");
+                qb.push(", COALESCE(SUM(CASE WHEN in_cohort = 1 AND ");
                 push_with_now!(qb, predicate(figure, part).unwrap_or_else(|| "1=0".into()), now);
                 qb.push(format!(" THEN 1 ELSE 0 END), 0) AS {name}"));
             }
-            for (name, outcome) in [("unreachable", "unreachable"), ("declined", "declined")] {
-                qb.push(", COALESCE(SUM(CASE WHEN ");
-                push_cohort!(qb, scope);
-                qb.push(format!(" AND satisfaction = '{outcome}' THEN 1 ELSE 0 END), 0) AS {name}"));
+            for outcome in ["unreachable", "declined"] {
+                qb.push(format!(
+                    ", COALESCE(SUM(CASE WHEN in_cohort = 1 AND satisfaction = '{outcome}' THEN 1 ELSE 0 END), 0) AS {outcome}"
+                ));
             }
             // Response: dispatches (not cases) of the cohort.
-            qb.push(", COALESCE(SUM(CASE WHEN ");
-            push_cohort!(qb, scope);
-            qb.push(" THEN responses_on_time ELSE 0 END), 0) AS response_numerator");
-            qb.push(", COALESCE(SUM(CASE WHEN ");
-            push_cohort!(qb, scope);
-            qb.push(" THEN responses_counted + CASE WHEN response_open_due < ").push_bind(now);
+            qb.push(", COALESCE(SUM(CASE WHEN in_cohort = 1 THEN responses_on_time ELSE 0 END), 0) AS response_numerator");
+            qb.push(", COALESCE(SUM(CASE WHEN in_cohort = 1 THEN responses_counted + CASE WHEN response_open_due < ");
+            qb.push_bind(now);
             qb.push(" THEN 1 ELSE 0 END ELSE 0 END), 0) AS response_denominator");
             // Received, refused, merged: registered in the period.
-            qb.push(", COALESCE(SUM(CASE WHEN ");
-            push_registered!(qb, scope);
-            qb.push(" THEN 1 ELSE 0 END), 0) AS received");
+            qb.push(", COALESCE(SUM(in_period), 0) AS received");
             for status in ["rejected", "merged"] {
-                qb.push(", COALESCE(SUM(CASE WHEN ");
-                push_registered!(qb, scope);
-                qb.push(format!(" AND status = '{status}' THEN 1 ELSE 0 END), 0) AS {status}"));
+                qb.push(format!(
+                    ", COALESCE(SUM(CASE WHEN in_period = 1 AND status = '{status}' THEN 1 ELSE 0 END), 0) AS {status}"
+                ));
             }
             qb.push(" FROM (");
-            push_visible_cases!(qb, RATE_COLUMNS, scope.visibility, Vec::<String>::new(), {
+            push_visible_cases!(qb, columns: {
+                qb.push(RATE_COLUMNS);
+                qb.push(", CASE WHEN ");
+                push_cohort!(qb, scope);
+                qb.push(" THEN 1 ELSE 0 END AS in_cohort, CASE WHEN ");
+                push_registered!(qb, scope);
+                qb.push(" THEN 1 ELSE 0 END AS in_period");
+            }, scope.visibility, Vec::<String>::new(), {
                 qb.push(" AND (");
                 push_cohort!(qb, scope);
                 qb.push(" OR ");

@@ -7,13 +7,13 @@ DROP INDEX cases_path;
 DROP INDEX cases_owner_path;
 ALTER TABLE cases ALTER COLUMN path TYPE TEXT COLLATE "C", ALTER COLUMN owner_path TYPE TEXT COLLATE "C";
 
--- The search indexer's poll: cases changed after an (updated_at, id) position.
-CREATE INDEX cases_updated ON cases(updated_at, id);
+-- The search indexer's poll: which cases changed after an (updated_at, id) position, and their versions.
+CREATE INDEX cases_updated ON cases(updated_at, id) INCLUDE (version);
 
--- Open cases by owner and by place: the work queues.
-CREATE INDEX cases_open_owner ON cases(owner_path, status, handling_due)
+-- Open cases by owner and by place: the work queues, which always name their statuses.
+CREATE INDEX cases_open_owner ON cases(status, owner_path, handling_due)
     WHERE status NOT IN ('closed', 'archived', 'rejected', 'merged');
-CREATE INDEX cases_open_path ON cases(path, status, handling_due, owner_path)
+CREATE INDEX cases_open_path ON cases(status, path, owner_path, handling_due)
     WHERE status NOT IN ('closed', 'archived', 'rejected', 'merged');
 
 -- A unit's cases by status (a copy of the case's status, written with the units).

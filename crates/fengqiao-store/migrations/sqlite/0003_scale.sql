@@ -1,14 +1,15 @@
 -- Cases at a million rows: the indexer's poll, the work queues, the handler's inbox and the rates read from
 -- indexes instead of scanning the table (SQLite).
 
--- The search indexer's poll: cases changed after an (updated_at, id) position.
-CREATE INDEX cases_updated ON cases(updated_at, id);
+-- The search indexer's poll: which cases changed after an (updated_at, id) position, and their versions.
+CREATE INDEX cases_updated ON cases(updated_at, id, version);
 
--- Open cases by owner and by place: the work queues. SQLite uses a partial index only when the query repeats
--- its condition, so the store writes `status NOT IN ('closed', 'archived', 'rejected', 'merged')` verbatim.
-CREATE INDEX cases_open_owner ON cases(owner_path, status, handling_due)
+-- Open cases by owner and by place: the work queues, which always name their statuses (an equality on the
+-- first column, then a range on the path). SQLite uses a partial index only when the query repeats its
+-- condition, so the store writes `status NOT IN ('closed', 'archived', 'rejected', 'merged')` verbatim.
+CREATE INDEX cases_open_owner ON cases(status, owner_path, handling_due)
     WHERE status NOT IN ('closed', 'archived', 'rejected', 'merged');
-CREATE INDEX cases_open_path ON cases(path, status, handling_due, owner_path)
+CREATE INDEX cases_open_path ON cases(status, path, owner_path, handling_due)
     WHERE status NOT IN ('closed', 'archived', 'rejected', 'merged');
 
 -- A unit's cases by status (a copy of the case's status, written with the units): the inbox without visiting
