@@ -586,12 +586,13 @@ pub(crate) const OPEN_CONDITION: &str =
 /// Pushes a SELECT of `$columns` (a string, or `columns: { … }` pushing them) over the visible cases as a UNION ALL of disjoint parts that indexes serve:
 /// owned under a visible path; else located under one; else with one of the visible units (narrowed to
 /// `$unit_statuses` when not empty, which must then also be a filter). The `$filters` block pushes
-/// ` AND …` conditions on `cases` columns; it runs once per part.
+/// ` AND …` conditions on `cases` columns; it runs once per part, with the part's number (0 owned, 1 located,
+/// 2 with a unit) bound to the name given.
 macro_rules! push_visible_cases {
-    ($qb:ident, $columns:expr, $visibility:expr, $unit_statuses:expr, $filters:block) => {
-        push_visible_cases!($qb, columns: { $qb.push($columns); }, $visibility, $unit_statuses, $filters)
+    ($qb:ident, $columns:expr, $visibility:expr, $unit_statuses:expr, |$part:ident| $filters:block) => {
+        push_visible_cases!($qb, columns: { $qb.push($columns); }, $visibility, $unit_statuses, |$part| $filters)
     };
-    ($qb:ident, columns: $columns:block, $visibility:expr, $unit_statuses:expr, $filters:block) => {{
+    ($qb:ident, columns: $columns:block, $visibility:expr, $unit_statuses:expr, |$part:ident| $filters:block) => {{
         let v = &$visibility;
         let unit_statuses: &[String] = &$unit_statuses;
         let mut parts = 0;
@@ -642,6 +643,7 @@ macro_rules! push_visible_cases {
                     }
                 }
             }
+            let $part = part;
             $filters
         }
         if parts == 0 {
@@ -663,15 +665,23 @@ pub(crate) const OPEN_STATUSES: [&str; 7] = [
     "awaiting_follow_up",
 ];
 
-/// Pushes a case list's filters as ` AND …` conditions (`$open_only`: repeat the open-index condition).
+/// Pushes a case list's filters as ` AND …` conditions (`$open_only`: repeat the open-index condition;
+/// `$units_part`: for the part of [`push_visible_cases!`] that starts from the units).
 macro_rules! push_case_filters {
-    ($qb:ident, $filter:expr, $open_only:expr) => {{
+    ($qb:ident, $filter:expr, $open_only:expr, $units_part:expr) => {{
         let filter = &$filter;
-        if $open_only {
+        // In the units part the unit's copied status selects the rows; the case's own status is checked again
+        // in a form no index serves, so the planner starts from the units.
+        let units_part: bool = $units_part;
+        if $open_only && !units_part {
             $qb.push(" AND ").push(crate::cases::OPEN_CONDITION);
         }
         if !filter.statuses.is_empty() {
-            $qb.push(" AND status IN (");
+            $qb.push(if units_part {
+                " AND status || '' IN ("
+            } else {
+                " AND status IN ("
+            });
             let mut separated = $qb.separated(", ");
             for status in &filter.statuses {
                 separated.push_bind(status.clone());
@@ -1284,8 +1294,8 @@ impl Store {
         let (sort_columns, order) = filter.sort.keys();
         on_pool!(self, pool => {
             let mut qb = QueryBuilder::new("SELECT COUNT(*) AS n FROM (");
-            push_visible_cases!(qb, "id", visibility, filter.statuses, {
-                push_case_filters!(qb, filter, open_only);
+            push_visible_cases!(qb, "id", visibility, filter.statuses, |part| {
+                push_case_filters!(qb, filter, open_only, part == 2);
             });
             qb.push(") AS v");
             let total: i64 = qb.build().fetch_one(pool).await?.try_get("n")?;
@@ -1294,8 +1304,8 @@ impl Store {
                 let mut qb = QueryBuilder::new(format!(
                     "SELECT {CASE_COLUMNS} FROM cases WHERE id IN (SELECT id FROM ("
                 ));
-                push_visible_cases!(qb, sort_columns, visibility, filter.statuses, {
-                    push_case_filters!(qb, filter, open_only);
+                push_visible_cases!(qb, sort_columns, visibility, filter.statuses, |part| {
+                    push_case_filters!(qb, filter, open_only, part == 2);
                 });
                 qb.push(") AS v ").push(order);
                 qb.push(" LIMIT ").push_bind(page.limit);

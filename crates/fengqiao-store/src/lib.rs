@@ -97,7 +97,11 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // Read through a shared memory map (SQLite's largest by default, 2 GiB) rather than each
+                // connection's small page cache: a list page's row lookups stay warm whichever connection
+                // serves it, and the mapped pages are the OS's file cache, not the server's heap.
+                .pragma("mmap_size", "2147418112");
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .min_connections(1)

@@ -119,11 +119,10 @@ macro_rules! push_with_now {
     }};
 }
 
-/// Pushes the scope's narrowing filters (region, unit, grid, category) as ` AND …` conditions.
-macro_rules! push_rate_filters {
+/// Pushes `(col >= a AND col < b OR …)` for the scope's region filter, or nothing.
+macro_rules! push_region_filter {
     ($qb:ident, $scope:expr) => {{
-        let scope = &$scope;
-        if let Some(path) = &scope.region_path {
+        if let Some(path) = &$scope.region_path {
             let prefixes = [path.clone()];
             $qb.push(" AND (");
             push_ranges!($qb, "path", prefixes);
@@ -131,6 +130,14 @@ macro_rules! push_rate_filters {
             push_ranges!($qb, "owner_path", prefixes);
             $qb.push(")");
         }
+    }};
+}
+
+/// Pushes the scope's narrowing filters (region, unit, grid, category) as ` AND …` conditions.
+macro_rules! push_rate_filters {
+    ($qb:ident, $scope:expr) => {{
+        let scope = &$scope;
+        push_region_filter!($qb, scope);
         if let Some(unit) = &scope.unit {
             $qb.push(" AND id IN (SELECT case_id FROM case_units WHERE unit_key = ")
                 .push_bind(unit.clone())
@@ -197,10 +204,162 @@ macro_rules! push_base {
 const RATE_COLUMNS: &str = "id, status, kind, handling_due, resolved_at, satisfaction, accepted_at, created_at, \
     responses_on_time, responses_counted, response_open_due";
 
+/// The rollup's counters (migration 0003, SQLite), in [`RateCounts`] order of use.
+const ROLLUP_COUNTERS: &str = "cohort, completion, on_time, satisfied, sat_answered, dispute_resolved, disputes, \
+    unreachable, declined, resp_on_time, resp_counted, received, rejected, merged";
+
+/// A period as rollup keys: the whole local months it covers and its other local days. None when the rollup
+/// cannot answer: the scope narrows by unit, grid or category, the caller sees by unit, or the period's ends are
+/// not local midnights.
+fn rollup_keys(scope: &RateScope) -> Option<(Vec<String>, Vec<String>)> {
+    use chrono::Datelike;
+    use fengqiao_domain::calendar::{local_date, start_of_local_day};
+    if scope.unit.is_some()
+        || scope.grid_code.is_some()
+        || scope.category.is_some()
+        || !scope.visibility.units.is_empty()
+        || scope.visibility.path_prefixes.is_empty()
+    {
+        return None;
+    }
+    let (first, end) = (local_date(scope.from), local_date(scope.to));
+    if start_of_local_day(first) != scope.from || start_of_local_day(end) != scope.to {
+        return None;
+    }
+    let (mut months, mut days) = (Vec::new(), Vec::new());
+    let mut day = first;
+    while day < end {
+        let next_month = if day.month() == 12 {
+            chrono::NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)
+        } else {
+            chrono::NaiveDate::from_ymd_opt(day.year(), day.month() + 1, 1)
+        }?;
+        if day.day() == 1 && next_month <= end {
+            months.push(day.format("%Y-%m").to_string());
+            day = next_month;
+        } else {
+            days.push(day.format("%Y-%m-%d").to_string());
+            day = day.succ_opt()?;
+        }
+        if months.len() + days.len() > 2_000 {
+            return None;
+        }
+    }
+    Some((months, days))
+}
+
+/// The rates from the rollup (whole months and odd days), plus what depends on the moment of asking, counted
+/// live from the open cases of the cohort (the partial indexes on open cases cover it).
+async fn rollup_counts(
+    pool: &sqlx::SqlitePool,
+    scope: &RateScope,
+    (months, days): &(Vec<String>, Vec<String>),
+) -> StoreResult<RateCounts> {
+    let prefixes = &scope.visibility.path_prefixes;
+    let mut qb = QueryBuilder::<sqlx::Sqlite>::new("SELECT ");
+    let sums: Vec<String> = ROLLUP_COUNTERS
+        .split(", ")
+        .map(|c| format!("COALESCE(SUM({c}), 0) AS {c}", c = c.trim()))
+        .collect();
+    qb.push(sums.join(", "));
+    qb.push(" FROM (");
+    let mut parts = 0;
+    for (table, key, values) in [("rate_months", "month", months), ("rate_days", "day", days)] {
+        if values.is_empty() {
+            continue;
+        }
+        // Owned in the territory; else located in it.
+        for part in 0..2 {
+            if parts > 0 {
+                qb.push(" UNION ALL ");
+            }
+            parts += 1;
+            qb.push(format!(
+                "SELECT {ROLLUP_COUNTERS} FROM {table} WHERE {key} IN ("
+            ));
+            let mut separated = qb.separated(", ");
+            for value in values.iter() {
+                separated.push_bind(value.clone());
+            }
+            qb.push(") AND ");
+            if part == 0 {
+                push_ranges!(qb, "owner_path", prefixes);
+            } else {
+                push_ranges!(qb, "path", prefixes);
+                qb.push(" AND NOT ");
+                push_ranges!(qb, "owner_path", prefixes);
+            }
+            push_region_filter!(qb, scope);
+        }
+    }
+    if parts == 0 {
+        qb.push(format!("SELECT {ROLLUP_COUNTERS} FROM rate_days WHERE 1=0"));
+    }
+    qb.push(") AS r");
+    let row = qb.build().fetch_one(pool).await?;
+    let get = |name: &str| -> Result<i64, sqlx::Error> { row.try_get::<i64, _>(name) };
+    let mut counts = RateCounts {
+        received: get("received")?,
+        rejected: get("rejected")?,
+        merged: get("merged")?,
+        cohort: get("cohort")?,
+        completion_numerator: get("completion")?,
+        on_time_numerator: get("on_time")?,
+        on_time_denominator: get("completion")?,
+        response_numerator: get("resp_on_time")?,
+        response_denominator: get("resp_counted")?,
+        satisfaction_numerator: get("satisfied")?,
+        satisfaction_denominator: get("sat_answered")?,
+        unreachable: get("unreachable")?,
+        declined: get("declined")?,
+        resolution_numerator: get("dispute_resolved")?,
+        resolution_denominator: get("disputes")?,
+    };
+    // Open cases of the cohort past their handling deadline count against the on-time rate, and unanswered
+    // dispatches past their limit count in the response rate's denominator.
+    let now = micros(scope.now);
+    let open: Vec<String> = crate::cases::OPEN_STATUSES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut qb = QueryBuilder::<sqlx::Sqlite>::new(
+        "SELECT COALESCE(SUM(CASE WHEN status IN ('accepted', 'dispatched', 'in_progress', 'returned') AND handling_due < ",
+    );
+    qb.push_bind(now);
+    qb.push(" THEN 1 ELSE 0 END), 0) AS overdue, COALESCE(SUM(CASE WHEN response_open_due < ");
+    qb.push_bind(now);
+    qb.push(" THEN 1 ELSE 0 END), 0) AS late FROM (");
+    push_visible_cases!(
+        qb,
+        "status, handling_due, response_open_due",
+        scope.visibility,
+        open,
+        |_part| {
+            qb.push(" AND ").push(crate::cases::OPEN_CONDITION);
+            qb.push(" AND status IN (");
+            let mut separated = qb.separated(", ");
+            for status in &open {
+                separated.push_bind(status.clone());
+            }
+            qb.push(") AND ");
+            push_cohort!(qb, scope);
+            push_region_filter!(qb, scope);
+        }
+    );
+    qb.push(") AS o");
+    let row = qb.build().fetch_one(pool).await?;
+    counts.on_time_denominator += row.try_get::<i64, _>("overdue")?;
+    counts.response_denominator += row.try_get::<i64, _>("late")?;
+    Ok(counts)
+}
+
 impl Store {
     /// Counts every figure for a scope, in one pass over the territory's cases: each case's membership of the
     /// cohort and of the period's registrations is worked out once, then every figure sums over it.
     pub async fn rate_counts(&self, scope: &RateScope) -> StoreResult<RateCounts> {
+        if let (Store::Sqlite(s), Some(keys)) = (self, rollup_keys(scope)) {
+            return rollup_counts(&s.pool, scope, &keys).await;
+        }
         let now = micros(scope.now);
         on_pool!(self, pool => {
             let mut qb = QueryBuilder::new("SELECT COALESCE(SUM(in_cohort), 0) AS cohort");
@@ -242,7 +401,7 @@ impl Store {
                 qb.push(" THEN 1 ELSE 0 END AS in_cohort, CASE WHEN ");
                 push_registered!(qb, scope);
                 qb.push(" THEN 1 ELSE 0 END AS in_period");
-            }, scope.visibility, Vec::<String>::new(), {
+            }, scope.visibility, Vec::<String>::new(), |_part| {
                 qb.push(" AND (");
                 push_cohort!(qb, scope);
                 qb.push(" OR ");
@@ -295,7 +454,7 @@ impl Store {
                         crate::cases::CASE_COLUMNS
                     ))
                 };
-                push_visible_cases!(qb, RATE_COLUMNS, scope.visibility, Vec::<String>::new(), {
+                push_visible_cases!(qb, RATE_COLUMNS, scope.visibility, Vec::<String>::new(), |_part| {
                     push_base!(qb, *scope, figure);
                     if let Some(predicate) = &predicate {
                         qb.push(" AND ");

@@ -151,6 +151,21 @@ async fn migration_0003_fills_the_copied_status_and_the_response_columns() {
             (1, 3)
         );
         assert_eq!(after.cohort, 2);
+        // Over whole local days the SQLite store answers from the rollup the migration filled from the rows
+        // already there; the figures are the same.
+        let midnight = |day: u32| {
+            fengqiao_domain::calendar::start_of_local_day(
+                chrono::NaiveDate::from_ymd_opt(2026, 11, day).expect("date"),
+            )
+        };
+        let whole_days = RateScope {
+            from: midnight(1),
+            to: midnight(4),
+            ..scope(&at(4.0))
+        };
+        let rolled = store.rate_counts(&whole_days).await.expect("rates");
+        assert_eq!(rolled, after, "{:?}", store.backend());
+        assert_eq!((rolled.received, rolled.cohort), (2, 2));
         // The drill-down lists the cases behind each part.
         let listed = store
             .rate_cases(
