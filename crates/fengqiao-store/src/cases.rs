@@ -1027,14 +1027,24 @@ impl Store {
             Store::Sqlite(s) => {
                 // Group commit: the one SQLite writer runs this unit in a savepoint of a shared transaction and
                 // answers after the COMMIT that made it durable.
+                let data = crate::intake_batch::CreateJob {
+                    case: case.clone(),
+                    idempotency: idempotency.cloned(),
+                    audit: audit.to_vec(),
+                    now,
+                };
                 let (case, idempotency, audit) =
                     (case.clone(), idempotency.cloned(), audit.to_vec());
                 s.writer
-                    .run(Box::new(move |conn| {
-                        Box::pin(async move {
-                            create_case_unit!(conn, case, idempotency.as_ref(), audit, now).await
-                        })
-                    }))
+                    .run(
+                        Some(data),
+                        Box::new(move |conn| {
+                            Box::pin(async move {
+                                create_case_unit!(conn, case, idempotency.as_ref(), audit, now)
+                                    .await
+                            })
+                        }),
+                    )
                     .await?
             }
             Store::Postgres(s) => {

@@ -8,6 +8,7 @@ mod common;
 #[macro_use]
 mod cases;
 mod bulletin;
+mod intake_batch;
 mod rates;
 mod records;
 mod writer;

@@ -2,8 +2,9 @@
 //! its own savepoint, and answers each only after the COMMIT that made it durable.
 //!
 //! SQLite has one writer at a time and a commit costs an fsync; grouping concurrent units into one transaction
-//! pays that once per batch (DESIGN.md, "Units of work"; LIMITS.md shows the gain). A unit that fails rolls back
-//! to its savepoint alone; the others commit.
+//! pays that once per batch (DESIGN.md, "Units of work"; LIMITS.md shows the gain). The batch's registrations
+//! are first written together with multi-row statements (`intake_batch`); if that fails, they run again one by
+//! one, each in its own savepoint, so a unit that fails rolls back alone and the others commit.
 
 use sqlx::SqliteConnection;
 use std::future::Future;
@@ -28,6 +29,9 @@ type UnitFuture<'c> = Pin<Box<dyn Future<Output = StoreResult<CreateUnit>> + Sen
 type Unit = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> UnitFuture<'c> + Send>;
 
 struct Job {
+    /// The registration as data, for writing the batch together.
+    data: Option<Box<crate::intake_batch::CreateJob>>,
+    /// The same registration as a unit of its own (the fallback).
     unit: Unit,
     reply: oneshot::Sender<StoreResult<CreateUnit>>,
 }
@@ -56,10 +60,18 @@ impl SqliteWriter {
     }
 
     /// Runs a unit in the next group commit and waits until it is durable (or failed alone).
-    pub(crate) async fn run(&self, unit: Unit) -> StoreResult<CreateUnit> {
+    pub(crate) async fn run(
+        &self,
+        data: Option<crate::intake_batch::CreateJob>,
+        unit: Unit,
+    ) -> StoreResult<CreateUnit> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job { unit, reply })
+            .send(Job {
+                data: data.map(Box::new),
+                unit,
+                reply,
+            })
             .await
             .map_err(|_| StoreError::Corrupt("the SQLite writer has stopped".into()))?;
         answer
@@ -95,6 +107,21 @@ async fn run(mut connection: SqliteConnection, mut receiver: mpsc::Receiver<Job>
         }
         let mut done = Vec::with_capacity(batch.len());
         let mut broken = None;
+        // All together first, when every job came with its data.
+        if batch.len() > 1 && batch.iter().all(|job| job.data.is_some()) {
+            let jobs: Vec<&crate::intake_batch::CreateJob> =
+                batch.iter().filter_map(|job| job.data.as_deref()).collect();
+            match together(&mut connection, &jobs).await {
+                Ok(Some(results)) => {
+                    for (job, result) in batch.into_iter().zip(results) {
+                        done.push((job.reply, Ok(result)));
+                    }
+                    batch = Vec::new();
+                }
+                Ok(None) => {}
+                Err(e) => broken = Some(e.to_string()),
+            }
+        }
         for job in batch {
             if broken.is_some() {
                 done.push((
@@ -142,6 +169,27 @@ async fn run(mut connection: SqliteConnection, mut receiver: mpsc::Receiver<Job>
                     ))));
                 }
             }
+        }
+    }
+}
+
+/// Writes the batch's registrations together inside a savepoint: `Some(results)` when it worked, `None` when
+/// it failed and was rolled back (the caller then runs them one by one), `Err` when not even that worked.
+async fn together(
+    connection: &mut SqliteConnection,
+    jobs: &[&crate::intake_batch::CreateJob],
+) -> Result<Option<Vec<CreateUnit>>, sqlx::Error> {
+    exec(connection, "SAVEPOINT batch").await?;
+    match crate::intake_batch::create_batch(connection, jobs).await {
+        Ok(results) => {
+            exec(connection, "RELEASE batch").await?;
+            Ok(Some(results))
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "group commit: the batch failed together; writing its units one by one");
+            exec(connection, "ROLLBACK TO batch").await?;
+            exec(connection, "RELEASE batch").await?;
+            Ok(None)
         }
     }
 }
