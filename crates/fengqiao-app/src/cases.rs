@@ -819,9 +819,14 @@ impl App {
             return self.out_of_scope(actor, format!("region:{region}")).await;
         }
         let owner = owning_region(&region);
-        let owner_path = match self.store.get_region(owner.as_str()).await? {
-            Some(r) => r.path,
-            None => region_record.path.clone(),
+        // The owner is the region or an ancestor: its path is a prefix of the region's.
+        let segment = format!("/{}/", owner.as_str());
+        let owner_path = match region_record.path.find(&segment) {
+            Some(at) => region_record.path[..at + segment.len()].to_string(),
+            None => match self.store.get_region(owner.as_str()).await? {
+                Some(r) => r.path,
+                None => region_record.path.clone(),
+            },
         };
         let path = match &grid_code {
             Some(code) => self

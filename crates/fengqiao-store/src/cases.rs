@@ -491,6 +491,13 @@ macro_rules! write_units {
             .bind($case_id)
             .execute(&mut *$tx)
             .await?;
+        insert_units!($tx, $case_id, $units, $status);
+    }};
+}
+
+/// Inserts a new case's units.
+macro_rules! insert_units {
+    ($tx:expr, $case_id:expr, $units:expr, $status:expr) => {{
         for (key, role, part) in $units {
             sqlx::query(
                 "INSERT INTO case_units (case_id, unit_key, role, part, status) VALUES ($1, $2, $3, $4, $5)",
@@ -846,7 +853,7 @@ macro_rules! create_case_unit {
             .await
             .map_err(|e| classify(e, "case"))?
             .try_get("id")?;
-            write_units!($conn, id, &c.units, &c.status);
+            insert_units!($conn, id, &c.units, &c.status);
             for party in &$case.parties {
                 sqlx::query(
                     "INSERT INTO case_parties (case_id, role, name, phone_enc, phone_hash, phone_mask, id_number_enc, id_number_hash, id_number_mask, resident_id) \

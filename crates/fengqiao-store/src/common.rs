@@ -862,25 +862,27 @@ impl Store {
 
     /// The live session behind a token hash, with its user as they are now.
     pub async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>> {
-        let row = on_pool!(self, pool => {
-            let row = sqlx::query("SELECT user_id, csrf_token, last_seen_at, expires_at FROM sessions WHERE token_hash = $1")
+        // The session and its user in one query; then the user's roles.
+        let found = on_pool!(self, pool => {
+            let row = sqlx::query("SELECT s.csrf_token, s.last_seen_at, s.expires_at, u.id, u.username, u.display_name, u.disabled, u.can_unmask, u.department_id, u.grid_code, u.home_path FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1")
                 .bind(token_hash)
                 .fetch_optional(pool)
                 .await?;
             match row {
-                Some(row) => Some((
-                    row.try_get::<i64, _>("user_id")?,
-                    row.try_get::<String, _>("csrf_token")?,
-                    row.try_get::<DateTime<Utc>, _>("last_seen_at")?,
-                    row.try_get::<DateTime<Utc>, _>("expires_at")?,
-                )),
+                Some(row) => {
+                    let mut users = vec![user_from_row!(row)];
+                    load_roles!(pool, users);
+                    Some((
+                        row.try_get::<String, _>("csrf_token")?,
+                        row.try_get::<DateTime<Utc>, _>("last_seen_at")?,
+                        row.try_get::<DateTime<Utc>, _>("expires_at")?,
+                        users.pop(),
+                    ))
+                }
                 None => None,
             }
         });
-        let Some((user_id, csrf_token, last_seen_at, expires_at)) = row else {
-            return Ok(None);
-        };
-        let Some(user) = self.get_user(user_id).await? else {
+        let Some((csrf_token, last_seen_at, expires_at, Some(user))) = found else {
             return Ok(None);
         };
         Ok(Some(SessionRecord {

@@ -187,8 +187,16 @@ async fn concurrent_retries_with_one_key_make_one_case() -> Result<(), Box<dyn s
             CreateOutcome::KeyReused => reused.push(i),
         }
     }
-    assert_eq!(created.len(), 12, "one case per key and one per keyless submission");
-    let first_k1 = created.iter().find(|(i, _)| *i < 20).expect("k1 made a case").1;
+    assert_eq!(
+        created.len(),
+        12,
+        "one case per key and one per keyless submission"
+    );
+    let first_k1 = created
+        .iter()
+        .find(|(i, _)| *i < 20)
+        .expect("k1 made a case")
+        .1;
     let k1_replays: Vec<_> = replayed.iter().filter(|(i, _)| *i < 20).collect();
     assert_eq!(k1_replays.len(), 19);
     assert!(k1_replays.iter().all(|(_, id)| *id == first_k1));
