@@ -96,6 +96,7 @@ async fn run(mut connection: SqliteConnection, mut receiver: mpsc::Receiver<Job>
                 Err(_) => break,
             }
         }
+        let (size, started) = (batch.len(), std::time::Instant::now());
         if let Err(e) = exec(&mut connection, "BEGIN IMMEDIATE").await {
             tracing::error!(error = %e, "group commit: BEGIN failed");
             for job in batch {
@@ -148,12 +149,19 @@ async fn run(mut connection: SqliteConnection, mut receiver: mpsc::Receiver<Job>
             }
             done.push((job.reply, result));
         }
+        let written = started.elapsed();
         let committed = match &broken {
             None => exec(&mut connection, "COMMIT")
                 .await
                 .map_err(|e| e.to_string()),
             Some(e) => Err(e.clone()),
         };
+        tracing::debug!(
+            size,
+            written_us = written.as_micros() as u64,
+            committed_us = started.elapsed().as_micros() as u64,
+            "group commit"
+        );
         match committed {
             Ok(()) => {
                 for (reply, result) in done {
