@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import QRCode from 'qrcode'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repo = resolve(here, '../..')
@@ -199,6 +200,9 @@ async function story(browser, base) {
     const place = await page.textContent('[data-testid=location-result]')
     check('clicking the map resolves the grid and its region', grid.length > 0 && place.includes('太平镇'), place)
     await page.locator('[data-suggest="dispute.neighbour"]').click({ timeout: 10000 })
+    // An attachment dropped on the form (a PNG made here) goes up once the case exists.
+    const png = await QRCode.toBuffer('枫桥 end-to-end photo')
+    await page.setInputFiles('[data-testid=attachments] input[type=file]', { name: '现场照片.png', mimeType: 'image/png', buffer: png })
     await screen(page, '02-intake')
     await page.click('[data-testid=register-accept]')
     await page.waitForSelector('[data-testid=receipt]', { timeout: 20000 })
@@ -212,6 +216,13 @@ async function story(browser, base) {
     check('dates show in Asia/Shanghai whatever the browser zone', receiptText.includes(shanghai(created)), `${receiptText} / ${shanghai(created)}`)
     await screen(page, '03-receipt')
     await page.click('[data-testid=next-case]')
+    // English on request, zh-CN again after.
+    await pickOption(page, page.locator('[data-testid=locale]'), 'English')
+    await page.waitForSelector('[data-testid=nav] :text("Intake desk")', { timeout: 5000 })
+    check('the interface switches to English', (await page.textContent('[data-testid=nav]')).includes('Intake desk'))
+    await screen(page, '03-intake-english')
+    await pickOption(page, page.locator('[data-testid=locale]'), '中文')
+    await page.waitForSelector('[data-testid=nav] :text("受理台")', { timeout: 5000 })
     // The case page as the clerk sees it: placed in a grid, accepted.
     await page.goto(`${base}/cases/${caseId}`)
     check('the clerk registered and accepted it', (await waitStatus(page, 'accepted')) === 'accepted')
@@ -283,6 +294,8 @@ async function story(browser, base) {
     check('the handler resolved it', (await waitStatus(page, 'resolved')) === 'resolved')
     const party = await page.textContent('[data-testid=party]')
     check('the handler sees the party’s phone masked', party.includes('139****1234') && !party.includes('13905371234'), party)
+    const files = await page.textContent('[data-testid=attachments-list]')
+    check('the attachment dropped at intake is on the case, with a preview', files.includes('现场照片.png') && (await page.locator('[data-testid=attachments-list] img').count()) > 0, files)
     const deadlines = await page.locator('[data-testid=deadlines] [data-level]').count()
     check('the case page shows its deadlines', deadlines > 0)
     await screen(page, '06-case-page')
@@ -303,12 +316,13 @@ async function story(browser, base) {
     await page.click('[data-testid=outcomes] [data-outcome=satisfied]')
     await screen(page, '07-follow-up')
     await page.click('[data-testid=record-follow-up]')
+    await page.waitForSelector('[data-testid=follow-up-panel] :text("已回访")', { timeout: 15000 })
     await page.goto(`${base}/cases/${caseId}`)
     check('the follow-up recorded satisfaction and closed it', (await waitStatus(page, 'closed')) === 'closed')
-    const timeline = await page.textContent('[data-testid=timeline]')
-    for (const step of ['登记', '受理', '派单', '签收', '退回', '退回裁定', '办结', '审核通过', '回访']) {
-      check(`the timeline shows “${step}”`, timeline.includes(step))
-    }
+    await page.waitForSelector('[data-testid=timeline] [data-event]')
+    const events = await page.locator('[data-testid=timeline] [data-event]').evaluateAll((els) => els.map((e) => e.textContent.trim()))
+    const expected = ['登记', '受理', '派单', '签收', '退回', '退回裁定', '签收', '办结', '审核通过', '回访']
+    check('the timeline shows every step in order', JSON.stringify(events) === JSON.stringify(expected), JSON.stringify(events))
     await screen(page, '08-case-closed')
     // The case list with a search, and the XLSX export of the current filter.
     await page.goto(`${base}/cases?q=${encodeURIComponent('噪音')}`)
