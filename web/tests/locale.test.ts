@@ -13,9 +13,9 @@ function flatten(tree: unknown, prefix = ''): Record<string, string> {
   return out
 }
 
-// What Chinese interfaces write in Latin letters: file formats, the QR code, the unit KB, and the two
-// keywords a holiday-notice file must contain (the import reads them literally).
-const ALLOWED = new Set(['XLSX', 'CSV', 'GeoJSON', 'QR', 'KB', 'holiday', 'workday'])
+// What Chinese interfaces write in Latin letters: file formats, the QR code, the unit KB, and tokens that
+// files and fields must contain literally (a holiday notice's holiday/workday, a time limit's 60cd).
+const ALLOWED = new Set(['XLSX', 'CSV', 'GeoJSON', 'QR', 'KB', 'holiday', 'workday', 'cd'])
 
 describe('locales', () => {
   const zhFlat = flatten(zh)

@@ -142,6 +142,7 @@ const en: Messages = {
     exportProgress: '{size} downloaded',
   },
   admin: {
+    addCategory: 'Add category', addChild: 'Add child', keywords: 'Keywords (space-separated)', limitHint: 'e.g. 4h (working hours), 5d (working days), 60cd (calendar days); empty inherits', unmask: 'Show full numbers', unmaskReason: 'Why you need the full numbers (recorded in the audit trail)', editRoles: 'Edit roles', 
     regions: 'Regions', grids: 'Grids', importGeojson: 'Import grids (GeoJSON)', imported: '{n} imported', code: 'Code',
     name: 'Name', parent: 'Parent', level: 'Level', kind: 'Kind', village: 'Village', worker: 'Grid worker',
     leader: 'Grid leader', addRegion: 'Add region', departments: 'Departments', addDepartment: 'Add department',

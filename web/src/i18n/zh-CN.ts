@@ -130,6 +130,7 @@ const zh = {
     exportProgress: '已下载 {size}',
   },
   admin: {
+    addCategory: '新增事项', addChild: '添加下级', keywords: '关键词（空格分隔）', limitHint: '如 4h（工作小时）、5d（工作日）、60cd（自然日），留空沿用上级', unmask: '显示完整号码', unmaskReason: '查看完整号码的理由（将记入审计）', editRoles: '修改角色', 
     regions: '行政区划', grids: '网格', importGeojson: '导入网格（GeoJSON）', imported: '已导入 {n} 条', code: '代码',
     name: '名称', parent: '上级', level: '层级', kind: '类别', village: '所属村/社区', worker: '网格员', leader: '网格长',
     addRegion: '新增区划', departments: '部门单位', addDepartment: '新增部门', region: '所属区划', users: '用户',
