@@ -12,5 +12,7 @@ export default defineConfig({
   test: {
     environment: 'happy-dom',
     include: ['tests/**/*.test.ts'],
+    // Generous: the build machines have 2 cores shared with cargo.
+    testTimeout: 30000,
   },
 })
