@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
 import { createRouter, createMemoryHistory } from 'vue-router'
 import ElementPlus from 'element-plus'
+import * as Icons from '@element-plus/icons-vue'
 import CaseTable from '../src/components/CaseTable.vue'
 
 const calls: string[] = []
@@ -28,10 +29,10 @@ beforeEach(() => {
 afterEach(() => vi.unstubAllGlobals())
 
 async function mountAt(path: string, props: Record<string, unknown> = {}) {
-  const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/cases', component: { template: '<div />' } }] })
+  const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/cases', component: { template: '<div />' } }, { path: '/cases/:id', component: { template: '<div />' } }] })
   await router.push(path)
   await router.isReady()
-  const wrapper = mount(CaseTable, { props, global: { plugins: [router, ElementPlus] } })
+  const wrapper = mount(CaseTable, { props, global: { plugins: [router, ElementPlus], components: Icons } })
   await flushPromises()
   return { wrapper, router }
 }

@@ -90,6 +90,7 @@ const en: Messages = {
     reasonTooShort: 'Give a clear reason (at least 4 characters)', fixErrors: 'Correct the fields marked in red',
   },
   intake: {
+    missingHint: 'One per line, e.g. a copy of the ID card',
     title: 'Intake desk', lookup: 'Find a person', lookupPlaceholder: 'Phone or ID number', lookupButton: 'Find',
     lookupNone: 'No one registered with that number; fill in the form', lookupBad: 'Enter a valid phone or ID number',
     useResident: 'Use', kind: 'Kind', channel: 'Channel', urgency: 'Urgency', category: 'Category',

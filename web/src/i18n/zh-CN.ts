@@ -85,6 +85,7 @@ const zh = {
     fixErrors: '请先更正标红的内容',
   },
   intake: {
+    missingHint: '每行一项，如：身份证复印件',
     title: '受理台', lookup: '查找群众', lookupPlaceholder: '输入手机号或身份证号', lookupButton: '查找',
     lookupNone: '未找到登记过的群众，请直接填写', lookupBad: '请输入正确的手机号或身份证号', useResident: '带入',
     kind: '类型', channel: '来源渠道', urgency: '紧急程度', category: '事项类别', categoryPlaceholder: '输入关键字搜索事项',
