@@ -215,6 +215,16 @@ async function story(browser, base) {
     const receiptText = await page.textContent('[data-testid=receipt]')
     check('dates show in Asia/Shanghai whatever the browser zone', receiptText.includes(shanghai(created)), `${receiptText} / ${shanghai(created)}`)
     await screen(page, '03-receipt')
+    // What the QR code opens: progress by number and tracking code, without signing in.
+    const secret = (await page.textContent('[data-testid=receipt-secret]')).trim()
+    {
+      const anon = await browser.newContext({ viewport: { width: 1366, height: 768 } })
+      const p = await anon.newPage()
+      await p.goto(`${base}/track?number=${encodeURIComponent(number)}&secret=${encodeURIComponent(secret)}`)
+      await p.waitForSelector('[data-testid=track-result]', { timeout: 15000 })
+      check('the receipt’s QR link shows progress without signing in', (await p.textContent('[data-testid=track-result]')).includes('楼上装修噪音纠纷'))
+      await anon.close()
+    }
     await page.click('[data-testid=next-case]')
     // English on request, zh-CN again after.
     await pickOption(page, page.locator('[data-testid=locale]'), 'English')

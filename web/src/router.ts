@@ -7,6 +7,7 @@ const need = (name: string) => ({ anyOf: NAV.find((n) => n.name === name)?.anyOf
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
+  { path: '/track', name: 'track', component: () => import('./views/TrackView.vue'), meta: { public: true } },
   {
     path: '/',
     component: () => import('./views/ShellView.vue'),

@@ -155,6 +155,7 @@ const en: Messages = {
     holiday: 'Holiday', workday: 'Make-up workday', dayKind: 'Kind', date: 'Date', dayName: 'Name', selectFile: 'Choose file',
     addGrant: 'Add role', id: 'ID', missing: 'Not yet here: assigning grid staff, editing the catalog tree',
   },
+  track: { title: 'Track progress', notFound: 'Wrong number or tracking code' },
   print: { title: 'Receipt', scan: 'Scan to track' },
 }
 

@@ -142,6 +142,7 @@ const zh = {
     holiday: '放假', workday: '调休上班', dayKind: '类型', date: '日期', dayName: '名称', selectFile: '选择文件',
     addGrant: '添加角色', id: '编号', missing: '尚未提供：网格人员指派、事项树形编辑',
   },
+  track: { title: '办理进度查询', notFound: '编号或查询码不正确' },
   print: { title: '受理回执', scan: '扫码查询进度' },
 }
 
