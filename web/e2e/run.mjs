@@ -315,6 +315,25 @@ async function story(browser, base) {
     await page.waitForSelector('[data-testid=case-actions] [data-action=claim]')
     await act(page, 'claim')
     check('the handler claimed it again', (await waitStatus(page, 'in_progress')) === 'in_progress')
+    await act(page, 'request_extension', { reason: '需等待物业提供施工时间记录' })
+    await page.waitForSelector('text=待审批的延期申请', { timeout: 15000 })
+    check('the handler asked for more time', true)
+  }
+
+  // The dispatcher grants the extension.
+  {
+    const { page } = dispatcher
+    await page.goto(`${base}/cases/${caseId}`)
+    await page.waitForSelector('[data-testid=case-actions] [data-action=approve_extension]')
+    await act(page, 'approve_extension', { note: '同意延期三个工作日' })
+    await page.waitForSelector('[data-testid=timeline] [data-event=extension_approved]', { timeout: 15000 })
+    check('the dispatcher granted the extension', (await page.locator('text=待审批的延期申请').count()) === 0)
+  }
+
+  {
+    const { page } = handler
+    await page.goto(`${base}/cases/${caseId}`)
+    await page.waitForSelector('[data-testid=case-actions] [data-action=resolve]')
     await act(page, 'resolve', { result: '民警上门调解，双方约定晚八点后停止施工' })
     check('the handler resolved it', (await waitStatus(page, 'resolved')) === 'resolved')
     const party = await page.textContent('[data-testid=party]')
@@ -346,7 +365,7 @@ async function story(browser, base) {
     check('the follow-up recorded satisfaction and closed it', (await waitStatus(page, 'closed')) === 'closed')
     await page.waitForSelector('[data-testid=timeline] [data-event]')
     const events = await page.locator('[data-testid=timeline] [data-event]').evaluateAll((els) => els.map((e) => e.textContent.trim()))
-    const expected = ['登记', '受理', '派单', '签收', '退回', '退回裁定', '签收', '办结', '审核通过', '回访']
+    const expected = ['登记', '受理', '派单', '签收', '退回', '退回裁定', '签收', '申请延期', '同意延期', '办结', '审核通过', '回访']
     check('the timeline shows every step in order', JSON.stringify(events) === JSON.stringify(expected), JSON.stringify(events))
     await screen(page, '08-case-closed')
     // The case list with a search, and the XLSX export of the current filter.
