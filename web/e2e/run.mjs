@@ -57,7 +57,8 @@ async function startServer() {
     const timer = setTimeout(() => reject(new Error(`the server did not start in 120 s:\n${output}`)), 120000)
     child.stderr.on('data', (chunk) => {
       output += chunk
-      const m = /listening on (http:\/\/[\d.:]+)/.exec(output)
+      // Only a whole line: stderr may arrive cut in the middle of the address.
+      const m = /listening on (http:\/\/[\d.:]+)\r?\n/.exec(output)
       if (m) {
         clearTimeout(timer)
         resolveUrl(m[1])
