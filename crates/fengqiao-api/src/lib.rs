@@ -11,7 +11,7 @@ pub mod wire;
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -99,8 +99,19 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api_router().split_for_parts().1
 }
 
-/// The whole HTTP application.
+/// Answers a browser's GET for a path outside the API (the web front end's files and its client-side routes),
+/// or `None` to let the API's "no such route" answer it.
+pub type AssetResponder = fn(&Request) -> Option<Response>;
+
+/// The whole HTTP application (the API alone).
 pub fn router(state: ApiState) -> axum::Router {
+    router_with_assets(state, None)
+}
+
+/// The whole HTTP application; paths that no API route serves go to `assets` for GET and HEAD, except under
+/// `/api/`, which always answers JSON. `/healthz`, `/readyz`, `/metrics` and `/api/openapi.json` are routes,
+/// so assets never shadow them.
+pub fn router_with_assets(state: ApiState, assets: Option<AssetResponder>) -> axum::Router {
     let (router, openapi) = api_router().split_for_parts();
     let openapi_json = serde_json::to_value(&openapi).unwrap_or_default();
     router
@@ -109,10 +120,26 @@ pub fn router(state: ApiState) -> axum::Router {
             axum::routing::get(move || async move { Json(openapi_json.clone()) }),
         )
         .route_layer(axum::middleware::from_fn(record_metrics))
-        .fallback(no_route)
+        .fallback(move |request: Request| fallback(request, assets))
         .layer(TraceLayer::new_for_http())
         .layer(DefaultBodyLimit::max(32 * 1024 * 1024))
         .with_state(state)
+}
+
+async fn fallback(request: Request, assets: Option<AssetResponder>) -> Response {
+    let path = request.uri().path();
+    let browsable = matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) && path != "/api"
+        && !path.starts_with("/api/");
+    if browsable
+        && let Some(serve) = assets
+        && let Some(response) = serve(&request)
+    {
+        return response;
+    }
+    no_route().await.into_response()
 }
 
 async fn no_route() -> ApiError {

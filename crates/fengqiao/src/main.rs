@@ -3,6 +3,7 @@
 mod commands;
 mod config;
 mod serve;
+mod web;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -208,7 +208,8 @@ pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         secure_cookies: config.tls_cert.is_some(),
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
     };
-    let router = fengqiao_api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let router = fengqiao_api::router_with_assets(state, Some(crate::web::serve_asset))
+        .into_make_service_with_connect_info::<SocketAddr>();
     let addr: SocketAddr = config
         .listen
         .parse()

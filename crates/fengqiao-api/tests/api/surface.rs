@@ -204,3 +204,21 @@ async fn migrations_run_from_empty_and_again_without_change() -> TestResult {
     }
     Ok(())
 }
+
+/// The web front end's copy of the OpenAPI document (`web/openapi.json`, from which `npm run gen:api`
+/// generates its TypeScript types; a Vitest test checks those against it) is the one the code describes.
+/// `FQ_UPDATE_OPENAPI=1 cargo test -p fengqiao-api --test api openapi` rewrites it.
+#[test]
+fn the_web_front_ends_copy_of_the_openapi_document_is_current() -> TestResult {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/openapi.json");
+    let current = serde_json::to_string_pretty(&fengqiao_api::openapi())? + "\n";
+    if std::env::var_os("FQ_UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &current)?;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == current,
+        "web/openapi.json is stale: run `FQ_UPDATE_OPENAPI=1 cargo test -p fengqiao-api --test api openapi`, then `npm run gen:api` in web/"
+    );
+    Ok(())
+}

@@ -1,0 +1,26 @@
+import { createApp } from 'vue'
+import { createPinia } from 'pinia'
+import ElementPlus from 'element-plus'
+import * as Icons from '@element-plus/icons-vue'
+import 'element-plus/dist/index.css'
+import 'leaflet/dist/leaflet.css'
+import './style.css'
+import App from './App.vue'
+import { router } from './router'
+import { setUnauthenticatedHandler } from './api/client'
+import { useSession } from './stores/session'
+
+const app = createApp(App)
+const pinia = createPinia()
+app.use(pinia)
+app.use(router)
+app.use(ElementPlus)
+for (const [name, component] of Object.entries(Icons)) app.component(name, component)
+setUnauthenticatedHandler(() => {
+  const session = useSession(pinia)
+  if (session.me) {
+    session.me = null
+    router.push({ name: 'login', query: { next: router.currentRoute.value.fullPath } })
+  }
+})
+app.mount('#app')

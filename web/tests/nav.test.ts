@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest'
+import { homeFor, navFor } from '../src/lib/nav'
+
+describe('navigation by role', () => {
+  it('offers an intake clerk the intake desk and the case list only', () => {
+    const names = navFor(['accept_cases', 'look_up_residents', 'read_organisation', 'register_cases', 'register_residents']).map((n) => n.name)
+    expect(names).toEqual(['intake', 'cases'])
+  })
+  it('offers a handler the inbox and the case list', () => {
+    expect(navFor(['handle_cases', 'read_organisation']).map((n) => n.name)).toEqual(['inbox', 'cases'])
+    expect(homeFor(['handle_cases', 'read_organisation'])).toBe('/inbox')
+  })
+  it('offers a dispatcher the console first', () => {
+    const p = ['accept_cases', 'dispatch_cases', 'register_cases', 'supervise_cases']
+    expect(navFor(p).map((n) => n.name)).toEqual(['intake', 'console', 'followup', 'cases'])
+    expect(homeFor(p)).toBe('/console')
+  })
+  it('offers administrators only administration', () => {
+    expect(navFor(['configure_organisation', 'read_organisation']).every((n) => n.group === 'admin')).toBe(true)
+    expect(navFor(['manage_users']).map((n) => n.name)).toEqual(['admin-users'])
+    expect(homeFor(['read_audit'])).toBe('/welcome')
+  })
+})
