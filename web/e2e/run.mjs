@@ -89,8 +89,14 @@ async function main() {
     check('the story runs to its end', false, e?.stack ?? String(e))
   } finally {
     await browser.close()
+    // Wait for the server to finish shutting down (it writes its last files) before removing its data.
+    const exited = new Promise((resolveExit) => {
+      if (server.child.exitCode !== null || server.child.signalCode !== null) resolveExit()
+      else server.child.once('exit', resolveExit)
+    })
     server.child.kill('SIGTERM')
-    rmSync(server.dataDir, { recursive: true, force: true })
+    await exited
+    rmSync(server.dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })
   }
 }
 
