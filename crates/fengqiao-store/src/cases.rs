@@ -480,6 +480,20 @@ macro_rules! push_case_visibility {
                 $qb.push(" OR owner_path LIKE ")
                     .push_bind(format!("{prefix}%"));
             }
+            // A committee (`committee:ID`) sees the cases its mediations are about.
+            let committees: Vec<i64> = v
+                .units
+                .iter()
+                .filter_map(|u| u.strip_prefix("committee:").and_then(|id| id.parse().ok()))
+                .collect();
+            if !committees.is_empty() {
+                $qb.push(" OR id IN (SELECT case_id FROM mediations WHERE committee_id IN (");
+                let mut separated = $qb.separated(", ");
+                for id in &committees {
+                    separated.push_bind(*id);
+                }
+                $qb.push("))");
+            }
             if !v.units.is_empty() {
                 $qb.push(" OR id IN (SELECT case_id FROM case_units WHERE unit_key IN (");
                 let mut separated = $qb.separated(", ");

@@ -8,12 +8,14 @@ mod common;
 #[macro_use]
 mod cases;
 mod bulletin;
+mod mediation;
 mod rates;
 mod records;
 mod writer;
 
 pub use bulletin::*;
 pub use cases::*;
+pub use mediation::*;
 pub use rates::*;
 pub use records::*;
 
