@@ -472,7 +472,19 @@ impl App {
 
     /// Whether an actor sees a mediation: as its committee, or by seeing its case.
     async fn sees_mediation(&self, actor: &Actor, record: &MediationRecord) -> AppResult<bool> {
-        if self.actor_committees(actor).contains(&record.committee_id) {
+        let committees = self.actor_committees(actor);
+        if committees.contains(&record.committee_id) {
+            return Ok(true);
+        }
+        // A committee that mediated the case earlier still sees its later steps.
+        if !committees.is_empty()
+            && self
+                .store
+                .mediations_of_case(record.case_id)
+                .await?
+                .iter()
+                .any(|m| committees.contains(&m.committee_id))
+        {
             return Ok(true);
         }
         let Some(case) = self.store.get_case(record.case_id).await? else {

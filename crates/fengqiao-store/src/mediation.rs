@@ -800,8 +800,8 @@ impl Store {
             let sql = format!("SELECT {PETITION_COLUMNS} FROM petitions WHERE registered_at >= $1 AND (petitioner_key = $2 OR matter_key = $3) ORDER BY id");
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(micros(since))
-                .bind(petitioner_key.unwrap_or("\u{0}none"))
-                .bind(matter_key.unwrap_or("\u{0}none"))
+                .bind(petitioner_key.unwrap_or("-"))
+                .bind(matter_key.unwrap_or("-"))
                 .fetch_all(pool)
                 .await?;
             let mut out = Vec::with_capacity(rows.len());
