@@ -693,7 +693,8 @@ mod tests {
         let county = "370883";
         let first = facts(at(6, 1), "a", town);
         // (new, earlier, window) -> (repeat, skip_level, group)
-        let cases: Vec<(PetitionFacts, Vec<PetitionFacts>, u32, (bool, bool, bool))> = vec![
+        type Row = (PetitionFacts, Vec<PetitionFacts>, u32, (bool, bool, bool));
+        let cases: Vec<Row> = vec![
             (
                 facts(at(6, 1), "a", town),
                 vec![],

@@ -443,7 +443,7 @@ async fn a_land_dispute_goes_from_the_village_to_the_town_to_an_agreement_and_it
                 .as_array()
                 .unwrap()
                 .iter()
-                .find(|r| r["key"] == key.to_string())
+                .find(|r| r["key"].as_str().and_then(|k| k.parse::<i64>().ok()) == Some(key))
                 .cloned()
                 .unwrap()
         };
