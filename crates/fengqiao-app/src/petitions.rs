@@ -83,6 +83,9 @@ pub struct PetitionView {
     pub status_zh: &'static str,
     pub current_due: Option<DateTime<Utc>>,
     pub overdue: bool,
+    /// Feedback to a visiting petitioner (2 working days), until given.
+    pub feedback_due: Option<DateTime<Utc>>,
+    pub feedback_overdue: bool,
     pub version: i64,
     pub registered_at: DateTime<Utc>,
     /// The clocks and opinions (decision, handling with extension, review, re-review).
@@ -250,6 +253,12 @@ impl App {
             status: record.status,
             current_due: record.current_due,
             overdue: state.overdue(self.now()),
+            feedback_due: state
+                .feedback_given_at
+                .is_none()
+                .then_some(state.feedback_due)
+                .flatten(),
+            feedback_overdue: state.feedback_overdue(self.now()),
             version: record.version,
             registered_at: record.registered_at,
             detail: mask_json(serde_json::to_value(&state).unwrap_or_default()),
@@ -456,7 +465,11 @@ impl App {
             head_count,
         };
         let flags = compute_flags(&facts, &earlier, window);
-        let petition = Petition::register(flags, now);
+        let mut petition = Petition::register(flags, now);
+        if channel == PetitionChannel::Visit {
+            // Feedback to a visitor within 2 working days, as for cases registered at the window.
+            petition.feedback_due = Some(self.calendar().add_working_days(now, 2).at);
+        }
         let key = idempotency_key
             .filter(|k| !k.is_empty())
             .map(|k| IdempotencyDraft {
@@ -527,6 +540,34 @@ impl App {
             .await?
             .ok_or(AppError::NotFound)?;
         Ok((self.petition_view(record)?, replayed))
+    }
+
+    /// Petitions registered in a period (local dates, inclusive) that the actor sees, oldest first.
+    pub async fn petitions(
+        &self,
+        actor: &Actor,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> AppResult<Vec<PetitionView>> {
+        if to < from || (to - from).num_days() > 400 {
+            return Err(invalid(
+                "to",
+                "range",
+                "日期区间无效（最长 400 天）",
+                "the period is invalid (at most 400 days)",
+            ));
+        }
+        let start = start_of_local_day(from);
+        let end = to
+            .succ_opt()
+            .map(start_of_local_day)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        self.store
+            .petitions_in_period(&actor.visibility, start, end)
+            .await?
+            .into_iter()
+            .map(|p| self.petition_view(p))
+            .collect()
     }
 
     /// One petition.

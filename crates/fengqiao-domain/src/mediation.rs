@@ -453,6 +453,7 @@ fn why_zh(why: &str) -> &'static str {
         "already_extended" => "已延期过一次",
         "window_closed" => "已超过申请期限",
         "closed" => "已结案",
+        "no_feedback_due" => "无需反馈或已反馈",
         _ => "不允许",
     }
 }

@@ -156,6 +156,12 @@ pub struct Petition {
     /// The open review or re-review must be answered by then.
     pub review_due: Option<DateTime<Utc>>,
     pub last_opinion: Option<String>,
+    /// Feedback to a visiting petitioner is due by then (2 working days, set by the caller from the working
+    /// calendar), until given.
+    #[serde(default)]
+    pub feedback_due: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub feedback_given_at: Option<DateTime<Utc>>,
 }
 
 /// Something asked of a petition.
@@ -163,14 +169,36 @@ pub struct Petition {
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum PetitionCommand {
     Accept,
-    NotAccept { reason: String },
-    RequestExtension { days: u32, reason: String },
-    DecideExtension { approve: bool, note: String },
-    Answer { opinion: String },
-    RequestReview { note: String },
-    AnswerReview { opinion: String },
-    RequestReReview { note: String },
-    AnswerReReview { opinion: String },
+    NotAccept {
+        reason: String,
+    },
+    RequestExtension {
+        days: u32,
+        reason: String,
+    },
+    DecideExtension {
+        approve: bool,
+        note: String,
+    },
+    Answer {
+        opinion: String,
+    },
+    RequestReview {
+        note: String,
+    },
+    AnswerReview {
+        opinion: String,
+    },
+    RequestReReview {
+        note: String,
+    },
+    AnswerReReview {
+        opinion: String,
+    },
+    /// Records the feedback given to a visiting petitioner (来访 2 个工作日内反馈).
+    GiveFeedback {
+        note: String,
+    },
 }
 
 impl PetitionCommand {
@@ -186,6 +214,7 @@ impl PetitionCommand {
             PetitionCommand::AnswerReview { .. } => "petition_reviewed",
             PetitionCommand::RequestReReview { .. } => "petition_re_review_requested",
             PetitionCommand::AnswerReReview { .. } => "petition_re_reviewed",
+            PetitionCommand::GiveFeedback { .. } => "petition_feedback_given",
         }
     }
 }
@@ -229,7 +258,14 @@ impl Petition {
             request_until: None,
             review_due: None,
             last_opinion: None,
+            feedback_due: None,
+            feedback_given_at: None,
         }
+    }
+
+    /// Whether the feedback to a visiting petitioner is late.
+    pub fn feedback_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.feedback_given_at.is_none() && self.feedback_due.is_some_and(|due| now > due)
     }
 
     /// The deadline that runs now, if any (decision, handling, or review).
@@ -382,6 +418,17 @@ impl Petition {
                 // After a review the re-review may be requested within 30 days; a re-review is final.
                 next.request_until = (to == PetitionStatus::Reviewed)
                     .then(|| calendar_days_after(now, REQUEST_WINDOW_DAYS));
+            }
+            PetitionCommand::GiveFeedback { note } => {
+                needs(actor.handles_petitions())?;
+                text("note", note, 2_000)?;
+                if self.feedback_due.is_none() || self.feedback_given_at.is_some() {
+                    return Err(StepError::Invalid {
+                        field: "note",
+                        why: "no_feedback_due",
+                    });
+                }
+                next.feedback_given_at = Some(now);
             }
         }
         let event = StepEvent {

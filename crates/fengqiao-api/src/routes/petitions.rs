@@ -21,7 +21,7 @@ use fengqiao_domain::petition::{BacklogCommand, PetitionCommand};
 
 pub fn router() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
-        .routes(routes!(register_petition))
+        .routes(routes!(list_petitions, register_petition))
         .routes(routes!(get_petition))
         .routes(routes!(act_on_petition))
         .routes(routes!(petition_history))
@@ -76,6 +76,19 @@ async fn register_petition(
         StatusCode::CREATED
     };
     Ok((status, json_value(&view)))
+}
+
+/// Petitions registered in the period that the caller sees (by the matter's or the receiving region), masked.
+#[utoipa::path(get, path = "/api/v1/petitions", tag = "petitions", security(("bearer" = [])), params(PeriodQuery),
+    responses((status = 200, body = Object), (status = 422, body = ErrorBody)))]
+async fn list_petitions(
+    State(state): State<ApiState>,
+    Authenticated(actor): Authenticated,
+    Query(query): Query<PeriodQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(json_value(
+        &state.app.petitions(&actor, query.from, query.to).await?,
+    ))
 }
 
 /// One petition (numbers masked; a sensitive petitioner's name too; 404 outside scope).

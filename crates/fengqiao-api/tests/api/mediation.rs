@@ -637,6 +637,17 @@ async fn a_petition_at_a_reception_day_becomes_a_backlog_case_closed_with_a_comm
             s.get(&disp_b, &format!("/api/v1/petitions/{pid}")).await.0,
             StatusCode::NOT_FOUND
         );
+        let (_, theirs) = s
+            .get(&disp_b, "/api/v1/petitions?from=2026-11-01&to=2026-11-30")
+            .await;
+        assert_eq!(theirs, json!([]), "{backend}");
+        let (_, ours) = s
+            .get(
+                &t.dispatcher,
+                "/api/v1/petitions?from=2026-11-01&to=2026-11-30",
+            )
+            .await;
+        assert_eq!(ours.as_array().unwrap().len(), 2, "{backend}: {ours}");
         // The reception lists the matter raised at it.
         let (_, held) = s
             .get(&t.leader, &format!("/api/v1/receptions/{reception_id}"))
@@ -717,6 +728,26 @@ async fn a_petition_at_a_reception_day_becomes_a_backlog_case_closed_with_a_comm
             StatusCode::UNPROCESSABLE_ENTITY,
             "{backend}: {again}"
         );
+        // The visitor hears back within 2 working days.
+        assert!(
+            extended["feedback_due"].is_string(),
+            "{backend}: {extended}"
+        );
+        let (status, told) = s
+            .post(
+                &t.clerk,
+                &format!("/api/v1/petitions/{pid}/actions"),
+                json!({ "action": "give_feedback", "note": "已告知受理及包案安排" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {told}");
+        assert_eq!(told["feedback_due"], Value::Null);
+        assert_eq!(told["feedback_overdue"], false);
+        assert_eq!(
+            letter["feedback_due"],
+            Value::Null,
+            "letters get no visit feedback clock"
+        );
 
         // The leader works the plan and closes it with the signed commitment.
         for body in [
@@ -777,7 +808,8 @@ async fn a_petition_at_a_reception_day_becomes_a_backlog_case_closed_with_a_comm
                 "petition_accepted",
                 "backlog_opened",
                 "petition_extension_requested",
-                "petition_extension_approved"
+                "petition_extension_approved",
+                "petition_feedback_given"
             ],
             "{backend}"
         );

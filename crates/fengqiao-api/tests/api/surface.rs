@@ -59,6 +59,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/notifications"),
     ("post", "/api/v1/notifications/read"),
     ("get", "/api/v1/petition-figures"),
+    ("get", "/api/v1/petitions"),
     ("post", "/api/v1/petitions"),
     ("get", "/api/v1/petitions/{id}"),
     ("post", "/api/v1/petitions/{id}/actions"),
