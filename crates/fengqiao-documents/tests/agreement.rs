@@ -70,6 +70,10 @@ fn the_agreement_pdf_holds_the_parties_and_terms_in_chinese() {
         .map(|p| std::fs::read(p).unwrap_or_else(|e| panic!("{p}: {e} (install fonts-noto-cjk)")))
         .collect();
     let pdf = sample().pdf(&fonts).unwrap();
+    if let Ok(dir) = std::env::var("FQ_DOCUMENTS_OUT") {
+        // For looking at it: `FQ_DOCUMENTS_OUT=/tmp cargo test -p fengqiao-documents`, then pdftoppm.
+        std::fs::write(std::path::Path::new(&dir).join("agreement.pdf"), &pdf).unwrap();
+    }
     assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
     assert!(pdf.windows(5).any(|w| w == b"%%EOF"), "truncated PDF");
     let text: String = pdftotext(&pdf)
