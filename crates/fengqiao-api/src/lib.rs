@@ -62,6 +62,8 @@ pub fn metrics_handle() -> PrometheusHandle {
         (name = "cases", description = "Intake, the workflow, timeline, attachments, notifications"),
         (name = "catalog", description = "The matter catalog and the working calendar"),
         (name = "rates", description = "The rates with their formulas and drill-down"),
+        (name = "mediation", description = "Committees, mediators, mediations, the agreement document, mediation figures"),
+        (name = "petitions", description = "Petitions, reception schedules and records, backlog cases, petition figures"),
         (name = "public", description = "The citizen's page: submit and track without signing in"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -92,6 +94,8 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
         .merge(routes::cases::router())
         .merge(routes::catalog::router())
         .merge(routes::rates::router())
+        .merge(routes::mediation::router())
+        .merge(routes::petitions::router())
 }
 
 /// The OpenAPI document.

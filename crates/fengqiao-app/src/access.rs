@@ -115,7 +115,8 @@ impl App {
             Scope::Region(code) => self.store.get_region(code.as_str()).await?.map(|r| r.path),
             Scope::Grid(code) => self.store.get_grid(code.as_str()).await?.map(|g| g.path),
             Scope::Department(id) => self.store.get_department(*id).await?.map(|d| d.path),
-            // Committees arrive with mediation; until then a committee scope sees no territory.
+            // A committee scope sees no territory: it sees its committee's mediations and the cases they are
+            // about (`mediation.rs`, and `case_visibility`).
             Scope::Committee(_) => None,
         })
     }

@@ -362,7 +362,7 @@ impl App {
             match scope {
                 Scope::Region(_) | Scope::Grid(_) => {}
                 Scope::Department(id) => visibility.units.push(format!("dept:{id}")),
-                Scope::Committee(_) => {}
+                Scope::Committee(id) => visibility.units.push(format!("committee:{id}")),
             }
             if let Scope::Grid(code) = scope {
                 visibility.units.push(format!("grid:{code}"));
@@ -403,7 +403,15 @@ impl App {
             return self.out_of_scope(actor, format!("case:{id}")).await;
         };
         let units = self.store.case_units(id).await?;
-        if !self.case_visibility(actor).sees(&record, &units) {
+        let committees = self.actor_committees(actor);
+        let by_committee = !committees.is_empty()
+            && self
+                .store
+                .mediations_of_case(id)
+                .await?
+                .iter()
+                .any(|m| committees.contains(&m.committee_id));
+        if !by_committee && !self.case_visibility(actor).sees(&record, &units) {
             return self
                 .out_of_scope(actor, format!("case:{}", record.number))
                 .await;

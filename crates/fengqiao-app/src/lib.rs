@@ -14,9 +14,11 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod mediation;
 pub mod org;
 pub mod passwords;
 pub mod personal;
+pub mod petitions;
 pub mod queues;
 pub mod rates;
 pub mod residents;
@@ -58,6 +60,10 @@ pub struct Settings {
     pub attachment_dir: PathBuf,
     /// Where the full-text index lives (the data directory's `search/`); None keeps it in memory.
     pub search_dir: Option<PathBuf>,
+    /// The font files documents (the mediation agreement) are set in: Debian's `fonts-noto-cjk` by default.
+    pub document_fonts: Vec<PathBuf>,
+    /// A petition by the same petitioner or on the same matter within this many days is a repeat.
+    pub petition_repeat_window_days: u32,
 }
 
 impl Default for Settings {
@@ -75,6 +81,11 @@ impl Default for Settings {
             due_soon: chrono::Duration::hours(24),
             attachment_dir: std::env::temp_dir().join("fengqiao-attachments"),
             search_dir: None,
+            document_fonts: vec![
+                PathBuf::from("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"),
+                PathBuf::from("/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc"),
+            ],
+            petition_repeat_window_days: 180,
         }
     }
 }
@@ -93,6 +104,8 @@ pub struct App {
     pub search: Arc<fengqiao_search::SearchIndex>,
     grids: Arc<RwLock<Arc<GridIndex>>>,
     calendar: Arc<RwLock<Arc<WorkingCalendar>>>,
+    /// The document fonts, read on first use.
+    fonts: Arc<std::sync::OnceLock<Arc<Vec<Vec<u8>>>>>,
 }
 
 impl App {
@@ -141,6 +154,7 @@ impl App {
             search: Arc::new(search_index),
             grids: Arc::new(RwLock::new(Arc::new(GridIndex::empty()))),
             calendar: Arc::new(RwLock::new(Arc::new(calendar))),
+            fonts: Arc::new(std::sync::OnceLock::new()),
         };
         app.reload_grid_index().await?;
         Ok(app)

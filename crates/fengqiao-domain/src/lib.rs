@@ -8,4 +8,6 @@ pub mod calendar;
 pub mod case;
 pub mod codes;
 pub mod error;
+pub mod mediation;
 pub mod personal;
+pub mod petition;

@@ -564,6 +564,27 @@ macro_rules! push_ranges {
     }};
 }
 
+/// Pushes `<joiner>id IN (cases mediated by the committees)` for the visibility's `committee:ID` units: a
+/// mediation committee sees the cases its mediations are about. Nothing without committees.
+macro_rules! push_committee_cases {
+    ($qb:ident, $visibility:expr, $joiner:expr) => {{
+        let committees: Vec<i64> = $visibility
+            .units
+            .iter()
+            .filter_map(|u| u.strip_prefix("committee:").and_then(|id| id.parse().ok()))
+            .collect();
+        if !committees.is_empty() {
+            $qb.push($joiner)
+                .push("id IN (SELECT case_id FROM mediations WHERE committee_id IN (");
+            let mut separated = $qb.separated(", ");
+            for id in &committees {
+                separated.push_bind(*id);
+            }
+            $qb.push("))");
+        }
+    }};
+}
+
 /// Appends `AND (visible)` for cases, in one condition (for small result sets; lists use
 /// [`push_visible_cases!`]).
 macro_rules! push_case_visibility {
@@ -581,6 +602,7 @@ macro_rules! push_case_visibility {
             }
             $qb.push("))");
         }
+        push_committee_cases!($qb, v, " OR ");
         $qb.push(")");
     }};
 }
@@ -627,7 +649,7 @@ macro_rules! push_visible_cases {
                     push_ranges!($qb, "owner_path", v.path_prefixes);
                 }
                 _ => {
-                    $qb.push("id IN (SELECT case_id FROM case_units WHERE unit_key IN (");
+                    $qb.push("(id IN (SELECT case_id FROM case_units WHERE unit_key IN (");
                     let mut separated = $qb.separated(", ");
                     for unit in &v.units {
                         separated.push_bind(unit.clone());
@@ -641,6 +663,8 @@ macro_rules! push_visible_cases {
                         }
                         $qb.push(")");
                     }
+                    $qb.push(")");
+                    push_committee_cases!($qb, v, " OR ");
                     $qb.push(")");
                     if !v.path_prefixes.is_empty() {
                         $qb.push(" AND NOT ");

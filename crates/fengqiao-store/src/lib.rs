@@ -9,12 +9,14 @@ mod common;
 mod cases;
 mod bulletin;
 mod intake_batch;
+mod mediation;
 mod rates;
 mod records;
 mod writer;
 
 pub use bulletin::*;
 pub use cases::*;
+pub use mediation::*;
 pub use rates::*;
 pub use records::*;
 
