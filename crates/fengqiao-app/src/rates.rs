@@ -18,7 +18,10 @@ use crate::{App, AppError, AppResult};
 use fengqiao_domain::access::Permission;
 use fengqiao_domain::calendar::start_of_local_day;
 use fengqiao_domain::error::FieldError;
-use fengqiao_store::{Figure, Page, Paged, Part, RateCounts, RateScope};
+use fengqiao_store::{
+    Figure, GroupCounts, Page, Paged, Part, PointCluster, PointQuery, RateCounts, RateGroup,
+    RateScope, RegionFilter,
+};
 
 /// What to compute rates over.
 #[derive(Debug, Clone, Deserialize)]
@@ -66,6 +69,115 @@ pub struct Rates {
     pub resolution: Rate,
 }
 
+/// How a breakdown splits the figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Breakdown {
+    /// Calendar months of the period (a trend).
+    Month,
+    /// Days of the period.
+    Day,
+    /// The regions one level below the asked region (or the caller's territory).
+    Region,
+    /// The grids the cases lie in.
+    Grid,
+    /// The subcategories of the asked category (or the top categories).
+    Category,
+    /// The departments the cases have been with.
+    Department,
+}
+
+/// What the dashboard's map asks for.
+#[derive(Debug, Clone)]
+pub struct PointParams {
+    pub region_code: Option<String>,
+    pub category: Option<String>,
+    /// Case statuses (any when empty).
+    pub statuses: Vec<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// West, south, east, north.
+    pub bbox: [f64; 4],
+    pub zoom: u8,
+}
+
+/// Clusters returned per map view, at most (the most populous cells).
+pub const MAX_CLUSTERS: i64 = 2_000;
+
+/// The cases on the map: clusters, the number of cases in the box, and whether smaller cells were left out.
+#[derive(Debug, Clone, Serialize)]
+pub struct CasePoints {
+    pub total: i64,
+    pub truncated: bool,
+    pub clusters: Vec<PointCluster>,
+}
+
+/// Periods per trend, at most.
+pub const MAX_PERIODS: usize = 62;
+
+/// One row of a breakdown: its key (the filter value that drills down to it), a display name, its rates.
+#[derive(Debug, Clone, Serialize)]
+pub struct RateRow {
+    pub key: String,
+    pub name: String,
+    pub rates: Rates,
+}
+
+/// The rates split one way.
+#[derive(Debug, Clone, Serialize)]
+pub struct RateBreakdown {
+    pub by: Breakdown,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub computed_at: chrono::DateTime<chrono::Utc>,
+    pub rows: Vec<RateRow>,
+}
+
+fn rates_of(
+    c: RateCounts,
+    from: NaiveDate,
+    to: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Rates {
+    Rates {
+        from,
+        to,
+        computed_at: now,
+        completion: rate(c.completion_numerator, c.cohort),
+        on_time: rate(c.on_time_numerator, c.on_time_denominator),
+        response: rate(c.response_numerator, c.response_denominator),
+        satisfaction: rate(c.satisfaction_numerator, c.satisfaction_denominator),
+        resolution: rate(c.resolution_numerator, c.resolution_denominator),
+        counts: c,
+    }
+}
+
+/// The calendar months (or days) a period covers, clipped to it: (key, first day, last day).
+fn periods(from: NaiveDate, to: NaiveDate, by: Breakdown) -> Vec<(String, NaiveDate, NaiveDate)> {
+    use chrono::Datelike;
+    let mut out = Vec::new();
+    let mut day = from;
+    while day <= to && out.len() <= MAX_PERIODS {
+        let (key, last) = if by == Breakdown::Day {
+            (day.format("%Y-%m-%d").to_string(), day)
+        } else {
+            let next = if day.month() == 12 {
+                NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)
+            } else {
+                NaiveDate::from_ymd_opt(day.year(), day.month() + 1, 1)
+            };
+            let last = next.and_then(|n| n.pred_opt()).unwrap_or(to).min(to);
+            (day.format("%Y-%m").to_string(), last)
+        };
+        out.push((key, day, last));
+        match last.succ_opt() {
+            Some(next) => day = next,
+            None => break,
+        }
+    }
+    out
+}
+
 impl App {
     async fn rate_scope(&self, actor: &Actor, query: &RateQuery) -> AppResult<RateScope> {
         if !(actor.may(Permission::ReadFigures)
@@ -106,17 +218,269 @@ impl App {
     pub async fn rates(&self, actor: &Actor, query: &RateQuery) -> AppResult<Rates> {
         let scope = self.rate_scope(actor, query).await?;
         let c = self.store.rate_counts(&scope).await?;
-        Ok(Rates {
+        Ok(rates_of(c, query.from, query.to, scope.now))
+    }
+
+    /// The rates split by period (a trend), place, grid, category or department. Each row's figures equal the
+    /// figures asked for with that row's filter (`region_code`, `grid_code`, `category`, `unit`, or the row's
+    /// own `from`/`to`), so every row drills down through [`App::rate_cases`].
+    pub async fn rate_breakdown(
+        &self,
+        actor: &Actor,
+        query: &RateQuery,
+        by: Breakdown,
+    ) -> AppResult<RateBreakdown> {
+        let scope = self.rate_scope(actor, query).await?;
+        let mut rows = Vec::new();
+        match by {
+            Breakdown::Month | Breakdown::Day => {
+                let periods = periods(query.from, query.to, by);
+                if periods.len() > MAX_PERIODS {
+                    return Err(AppError::Validation(vec![FieldError::new(
+                        "to",
+                        "range",
+                        format!("按期间分组时最多 {MAX_PERIODS} 段，请缩短统计期间"),
+                        format!("at most {MAX_PERIODS} periods per breakdown: shorten the period"),
+                    )]));
+                }
+                for (key, from, to) in periods {
+                    let narrowed = RateScope {
+                        from: start_of_local_day(from),
+                        to: start_of_local_day(to.succ_opt().unwrap_or(to)),
+                        ..scope.clone()
+                    };
+                    let counts = self.store.rate_counts(&narrowed).await?;
+                    rows.push(RateRow {
+                        name: key.clone(),
+                        key,
+                        rates: rates_of(counts, from, to, scope.now),
+                    });
+                }
+            }
+            Breakdown::Region => {
+                let children = self.region_children(actor, &scope).await?;
+                let groups = self.store.rate_counts_by(&scope, RateGroup::Place).await?;
+                for (code, name, path) in children {
+                    let mut counts = RateCounts::default();
+                    for g in &groups {
+                        let within =
+                            |p: &Option<String>| p.as_deref().is_some_and(|p| p.starts_with(&path));
+                        if within(&g.key) || within(&g.second_key) {
+                            counts.add(&g.counts);
+                        }
+                    }
+                    rows.push(RateRow {
+                        key: code,
+                        name,
+                        rates: rates_of(counts, query.from, query.to, scope.now),
+                    });
+                }
+            }
+            Breakdown::Category => {
+                let categories = self.store.list_categories().await?;
+                let parent = scope.category.clone();
+                let groups = self
+                    .store
+                    .rate_counts_by(&scope, RateGroup::Category)
+                    .await?;
+                for c in categories.iter().filter(|c| c.parent_code == parent) {
+                    let prefix = format!("{}.", c.code);
+                    let mut counts = RateCounts::default();
+                    for g in groups.iter().filter(|g| {
+                        g.key
+                            .as_deref()
+                            .is_some_and(|k| k == c.code || k.starts_with(&prefix))
+                    }) {
+                        counts.add(&g.counts);
+                    }
+                    if counts != RateCounts::default() {
+                        rows.push(RateRow {
+                            key: c.code.clone(),
+                            name: c.name.clone(),
+                            rates: rates_of(counts, query.from, query.to, scope.now),
+                        });
+                    }
+                }
+            }
+            Breakdown::Grid => {
+                let groups = self.store.rate_counts_by(&scope, RateGroup::Grid).await?;
+                for g in groups {
+                    let Some(code) = g.key else { continue };
+                    let name = match self.store.get_grid(&code).await? {
+                        Some(grid) => grid.name,
+                        None => code.clone(),
+                    };
+                    rows.push(RateRow {
+                        key: code,
+                        name,
+                        rates: rates_of(g.counts, query.from, query.to, scope.now),
+                    });
+                }
+            }
+            Breakdown::Department => {
+                let groups = self.store.rate_counts_by(&scope, RateGroup::Unit).await?;
+                for GroupCounts { key, counts, .. } in groups {
+                    let Some(key) = key else { continue };
+                    let Some(id) = key
+                        .strip_prefix("dept:")
+                        .and_then(|id| id.parse::<i64>().ok())
+                    else {
+                        continue;
+                    };
+                    let name = match self.store.get_department(id).await? {
+                        Some(d) => d.name,
+                        None => key.clone(),
+                    };
+                    rows.push(RateRow {
+                        key,
+                        name,
+                        rates: rates_of(counts, query.from, query.to, scope.now),
+                    });
+                }
+            }
+        }
+        if !matches!(by, Breakdown::Month | Breakdown::Day) {
+            rows.sort_by(|a, b| {
+                b.rates
+                    .counts
+                    .cohort
+                    .cmp(&a.rates.counts.cohort)
+                    .then(a.key.cmp(&b.key))
+            });
+        }
+        Ok(RateBreakdown {
+            by,
             from: query.from,
             to: query.to,
             computed_at: scope.now,
-            completion: rate(c.completion_numerator, c.cohort),
-            on_time: rate(c.on_time_numerator, c.on_time_denominator),
-            response: rate(c.response_numerator, c.response_denominator),
-            satisfaction: rate(c.satisfaction_numerator, c.satisfaction_denominator),
-            resolution: rate(c.resolution_numerator, c.resolution_denominator),
-            counts: c,
+            rows,
         })
+    }
+
+    /// The visible cases registered in a period as clustered points inside a box, for the dashboard's map
+    /// (same permission and narrowing as the rates).
+    pub async fn case_points(&self, actor: &Actor, q: &PointParams) -> AppResult<CasePoints> {
+        let rate_query = RateQuery {
+            region_code: q.region_code.clone(),
+            unit: None,
+            grid_code: None,
+            category: q.category.clone(),
+            from: q.from,
+            to: q.to,
+        };
+        let scope = self.rate_scope(actor, &rate_query).await?;
+        let mut errors = Vec::new();
+        let [west, south, east, north] = q.bbox;
+        if !q.bbox.iter().all(|v| v.is_finite())
+            || !(-180.0..=180.0).contains(&west)
+            || !(-180.0..=180.0).contains(&east)
+            || !(-90.0..=90.0).contains(&south)
+            || !(-90.0..=90.0).contains(&north)
+            || west >= east
+            || south >= north
+        {
+            errors.push(FieldError::new(
+                "bbox",
+                "invalid",
+                "地图范围无效（应为 西,南,东,北 的经纬度，且西小于东、南小于北）",
+                "the map box is invalid: west,south,east,north in degrees, west < east and south < north",
+            ));
+        }
+        if q.zoom > 22 {
+            errors.push(FieldError::new(
+                "zoom",
+                "range",
+                "缩放级别应在 0 到 22 之间",
+                "zoom is 0 to 22",
+            ));
+        }
+        let mut statuses = Vec::new();
+        for status in q.statuses.iter().filter(|s| !s.is_empty()) {
+            match fengqiao_domain::case::Status::parse(status) {
+                Some(s) => statuses.push(s.as_str().to_string()),
+                None => errors.push(FieldError::new(
+                    "status",
+                    "unknown",
+                    format!("未知的案件状态：{status}"),
+                    format!("unknown case status: {status}"),
+                )),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        // Cells of about 40 screen pixels at the map's zoom (256-pixel tiles).
+        let cell = 360.0 / 2f64.powi(q.zoom as i32) / 256.0 * 40.0;
+        let (clusters, total) = self
+            .store
+            .case_points(&PointQuery {
+                visibility: scope.visibility,
+                region_path: scope.region_path,
+                category: scope.category,
+                statuses,
+                from: scope.from,
+                to: scope.to,
+                bbox: q.bbox,
+                cell,
+                limit: MAX_CLUSTERS,
+            })
+            .await?;
+        Ok(CasePoints {
+            total,
+            truncated: clusters.iter().map(|c| c.count).sum::<i64>() < total,
+            clusters,
+        })
+    }
+
+    /// The regions one level below the breakdown's region (the asked region, else the caller's single
+    /// territory), or the caller's territories themselves when they have several: (code, name, path).
+    async fn region_children(
+        &self,
+        actor: &Actor,
+        scope: &RateScope,
+    ) -> AppResult<Vec<(String, String, String)>> {
+        let parent = match &scope.region_path {
+            Some(path) => Some(path.clone()),
+            None if scope.visibility.path_prefixes.len() == 1 => {
+                scope.visibility.path_prefixes.first().cloned()
+            }
+            None => None,
+        };
+        let mut out = Vec::new();
+        match parent
+            .as_deref()
+            .and_then(|p| p.rsplit('/').find(|s| !s.is_empty()))
+        {
+            Some(code) => {
+                let children = self
+                    .store
+                    .list_regions(
+                        &actor.visibility,
+                        &RegionFilter {
+                            parent_code: Some(code.to_string()),
+                            ..Default::default()
+                        },
+                        Page {
+                            offset: 0,
+                            limit: 1000,
+                        },
+                    )
+                    .await?;
+                for r in children.items {
+                    out.push((r.code, r.name, r.path));
+                }
+            }
+            None => {
+                for prefix in &scope.visibility.path_prefixes {
+                    if let Some(code) = prefix.rsplit('/').find(|s| !s.is_empty())
+                        && let Some(r) = self.store.get_region(code).await?
+                    {
+                        out.push((r.code, r.name, r.path));
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The cases a figure counts (for the response rate: the cases whose dispatches it counts).
@@ -134,5 +498,46 @@ impl App {
             items: self.views_of(found.items).await?,
             total: found.total,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn months_are_clipped_to_the_period() {
+        let p = periods(d("2026-01-15"), d("2026-03-10"), Breakdown::Month);
+        assert_eq!(
+            p,
+            vec![
+                ("2026-01".into(), d("2026-01-15"), d("2026-01-31")),
+                ("2026-02".into(), d("2026-02-01"), d("2026-02-28")),
+                ("2026-03".into(), d("2026-03-01"), d("2026-03-10")),
+            ]
+        );
+        let p = periods(d("2025-12-01"), d("2026-01-31"), Breakdown::Month);
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].2, d("2025-12-31"));
+    }
+
+    #[test]
+    fn days_cover_each_day_once() {
+        let p = periods(d("2026-02-27"), d("2026-03-02"), Breakdown::Day);
+        let keys: Vec<_> = p.iter().map(|x| x.0.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["2026-02-27", "2026-02-28", "2026-03-01", "2026-03-02"]
+        );
+        assert!(p.iter().all(|x| x.1 == x.2));
+        // Too long a period stops one past the maximum, so the caller can refuse it.
+        assert_eq!(
+            periods(d("2026-01-01"), d("2026-12-31"), Breakdown::Day).len(),
+            MAX_PERIODS + 1
+        );
     }
 }

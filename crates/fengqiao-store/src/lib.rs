@@ -10,6 +10,7 @@ mod cases;
 mod bulletin;
 mod intake_batch;
 mod mediation;
+mod points;
 mod rates;
 mod records;
 mod writer;
@@ -17,6 +18,7 @@ mod writer;
 pub use bulletin::*;
 pub use cases::*;
 pub use mediation::*;
+pub use points::*;
 pub use rates::*;
 pub use records::*;
 

@@ -353,66 +353,128 @@ async fn rollup_counts(
     Ok(counts)
 }
 
-impl Store {
-    /// Counts every figure for a scope, in one pass over the territory's cases: each case's membership of the
-    /// cohort and of the period's registrations is worked out once, then every figure sums over it.
-    pub async fn rate_counts(&self, scope: &RateScope) -> StoreResult<RateCounts> {
-        if let (Store::Sqlite(s), Some(keys)) = (self, rollup_keys(scope)) {
-            return rollup_counts(&s.pool, scope, &keys).await;
-        }
+/// How to split the figures. Each group's figures equal the figures asked for with that group's filter, so a
+/// group drills down like any figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateGroup {
+    /// By the case's place: the key is (path, owner_path); the region filter matches either.
+    Place,
+    /// By the grid the case lies in.
+    Grid,
+    /// By the case's current category (the whole code).
+    Category,
+    /// By the units the case has been with (`dept:ID`, `grid:CODE`): a case counts once for each.
+    Unit,
+}
+
+/// One group's counts: its key (two parts for [`RateGroup::Place`], else the same value twice).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupCounts {
+    pub key: Option<String>,
+    pub second_key: Option<String>,
+    pub counts: RateCounts,
+}
+
+impl RateCounts {
+    /// Adds another group's counts to these.
+    pub fn add(&mut self, other: &RateCounts) {
+        self.received += other.received;
+        self.rejected += other.rejected;
+        self.merged += other.merged;
+        self.cohort += other.cohort;
+        self.completion_numerator += other.completion_numerator;
+        self.on_time_numerator += other.on_time_numerator;
+        self.on_time_denominator += other.on_time_denominator;
+        self.response_numerator += other.response_numerator;
+        self.response_denominator += other.response_denominator;
+        self.satisfaction_numerator += other.satisfaction_numerator;
+        self.satisfaction_denominator += other.satisfaction_denominator;
+        self.unreachable += other.unreachable;
+        self.declined += other.declined;
+        self.resolution_numerator += other.resolution_numerator;
+        self.resolution_denominator += other.resolution_denominator;
+    }
+}
+
+/// Counts every figure for a scope in one pass over the territory's cases, optionally per group: each case's
+/// membership of the cohort and of the period's registrations is worked out once, then every figure sums
+/// over it.
+macro_rules! scan_counts {
+    ($pool:ident, $scope:expr, $group:expr) => {{
+        let scope: &RateScope = $scope;
+        let group: Option<RateGroup> = $group;
         let now = micros(scope.now);
-        on_pool!(self, pool => {
-            let mut qb = QueryBuilder::new("SELECT COALESCE(SUM(in_cohort), 0) AS cohort");
-            for (name, figure, part) in [
-                ("completion_numerator", Figure::Completion, Part::Numerator),
-                ("on_time_numerator", Figure::OnTime, Part::Numerator),
-                ("on_time_denominator", Figure::OnTime, Part::Denominator),
-                ("satisfaction_numerator", Figure::Satisfaction, Part::Numerator),
-                ("satisfaction_denominator", Figure::Satisfaction, Part::Denominator),
-                ("resolution_numerator", Figure::Resolution, Part::Numerator),
-                ("resolution_denominator", Figure::Resolution, Part::Denominator),
-            ] {
-                qb.push(", COALESCE(SUM(CASE WHEN in_cohort = 1 AND ");
-                push_with_now!(qb, predicate(figure, part).unwrap_or_else(|| "1=0".into()), now);
-                qb.push(format!(" THEN 1 ELSE 0 END), 0) AS {name}"));
-            }
-            for outcome in ["unreachable", "declined"] {
-                qb.push(format!(
-                    ", COALESCE(SUM(CASE WHEN in_cohort = 1 AND satisfaction = '{outcome}' THEN 1 ELSE 0 END), 0) AS {outcome}"
-                ));
-            }
-            // Response: dispatches (not cases) of the cohort.
-            qb.push(", COALESCE(SUM(CASE WHEN in_cohort = 1 THEN responses_on_time ELSE 0 END), 0) AS response_numerator");
-            qb.push(", COALESCE(SUM(CASE WHEN in_cohort = 1 THEN responses_counted + CASE WHEN response_open_due < ");
-            qb.push_bind(now);
-            qb.push(" THEN 1 ELSE 0 END ELSE 0 END), 0) AS response_denominator");
-            // Received, refused, merged: registered in the period.
-            qb.push(", COALESCE(SUM(in_period), 0) AS received");
-            for status in ["rejected", "merged"] {
-                qb.push(format!(
-                    ", COALESCE(SUM(CASE WHEN in_period = 1 AND status = '{status}' THEN 1 ELSE 0 END), 0) AS {status}"
-                ));
-            }
-            qb.push(" FROM (");
-            push_visible_cases!(qb, columns: {
-                qb.push(RATE_COLUMNS);
-                qb.push(", CASE WHEN ");
-                push_cohort!(qb, scope);
-                qb.push(" THEN 1 ELSE 0 END AS in_cohort, CASE WHEN ");
-                push_registered!(qb, scope);
-                qb.push(" THEN 1 ELSE 0 END AS in_period");
-            }, scope.visibility, Vec::<String>::new(), |_part| {
-                qb.push(" AND (");
-                push_cohort!(qb, scope);
-                qb.push(" OR ");
-                push_registered!(qb, scope);
-                qb.push(")");
-                push_rate_filters!(qb, scope);
-            });
-            qb.push(") AS c");
-            let row = qb.build().fetch_one(pool).await?;
+        let mut qb = QueryBuilder::new(if group.is_some() {
+            "SELECT g1, g2, COALESCE(SUM(in_cohort), 0) AS cohort"
+        } else {
+            "SELECT COALESCE(SUM(in_cohort), 0) AS cohort"
+        });
+        for (name, figure, part) in [
+            ("completion_numerator", Figure::Completion, Part::Numerator),
+            ("on_time_numerator", Figure::OnTime, Part::Numerator),
+            ("on_time_denominator", Figure::OnTime, Part::Denominator),
+            ("satisfaction_numerator", Figure::Satisfaction, Part::Numerator),
+            ("satisfaction_denominator", Figure::Satisfaction, Part::Denominator),
+            ("resolution_numerator", Figure::Resolution, Part::Numerator),
+            ("resolution_denominator", Figure::Resolution, Part::Denominator),
+        ] {
+            qb.push(", COALESCE(SUM(CASE WHEN in_cohort = 1 AND ");
+            push_with_now!(qb, predicate(figure, part).unwrap_or_else(|| "1=0".into()), now);
+            qb.push(format!(" THEN 1 ELSE 0 END), 0) AS {name}"));
+        }
+        for outcome in ["unreachable", "declined"] {
+            qb.push(format!(
+                ", COALESCE(SUM(CASE WHEN in_cohort = 1 AND satisfaction = '{outcome}' THEN 1 ELSE 0 END), 0) AS {outcome}"
+            ));
+        }
+        // Response: dispatches (not cases) of the cohort.
+        qb.push(", COALESCE(SUM(CASE WHEN in_cohort = 1 THEN responses_on_time ELSE 0 END), 0) AS response_numerator");
+        qb.push(", COALESCE(SUM(CASE WHEN in_cohort = 1 THEN responses_counted + CASE WHEN response_open_due < ");
+        qb.push_bind(now);
+        qb.push(" THEN 1 ELSE 0 END ELSE 0 END), 0) AS response_denominator");
+        // Received, refused, merged: registered in the period.
+        qb.push(", COALESCE(SUM(in_period), 0) AS received");
+        for status in ["rejected", "merged"] {
+            qb.push(format!(
+                ", COALESCE(SUM(CASE WHEN in_period = 1 AND status = '{status}' THEN 1 ELSE 0 END), 0) AS {status}"
+            ));
+        }
+        qb.push(" FROM (");
+        if group == Some(RateGroup::Unit) {
+            qb.push("SELECT v.*, u.unit_key AS g1, u.unit_key AS g2 FROM (");
+        }
+        push_visible_cases!(qb, columns: {
+            qb.push(RATE_COLUMNS);
+            match group {
+                Some(RateGroup::Place) => qb.push(", path AS g1, owner_path AS g2"),
+                Some(RateGroup::Grid) => qb.push(", grid_code AS g1, grid_code AS g2"),
+                Some(RateGroup::Category) => qb.push(", category_code AS g1, category_code AS g2"),
+                Some(RateGroup::Unit) | None => &mut qb,
+            };
+            qb.push(", CASE WHEN ");
+            push_cohort!(qb, scope);
+            qb.push(" THEN 1 ELSE 0 END AS in_cohort, CASE WHEN ");
+            push_registered!(qb, scope);
+            qb.push(" THEN 1 ELSE 0 END AS in_period");
+        }, scope.visibility, Vec::<String>::new(), |_part| {
+            qb.push(" AND (");
+            push_cohort!(qb, scope);
+            qb.push(" OR ");
+            push_registered!(qb, scope);
+            qb.push(")");
+            push_rate_filters!(qb, scope);
+        });
+        if group == Some(RateGroup::Unit) {
+            qb.push(") AS v JOIN case_units u ON u.case_id = v.id");
+        }
+        qb.push(") AS c");
+        if group.is_some() {
+            qb.push(" GROUP BY g1, g2");
+        }
+        let mut out = Vec::new();
+        for row in qb.build().fetch_all($pool).await? {
             let get = |name: &str| -> Result<i64, sqlx::Error> { row.try_get::<i64, _>(name) };
-            Ok(RateCounts {
+            let counts = RateCounts {
                 received: get("received")?,
                 rejected: get("rejected")?,
                 merged: get("merged")?,
@@ -428,8 +490,40 @@ impl Store {
                 declined: get("declined")?,
                 resolution_numerator: get("resolution_numerator")?,
                 resolution_denominator: get("resolution_denominator")?,
-            })
-        })
+            };
+            let (key, second_key) = if group.is_some() {
+                (row.try_get::<Option<String>, _>("g1")?, row.try_get::<Option<String>, _>("g2")?)
+            } else {
+                (None, None)
+            };
+            out.push(GroupCounts { key, second_key, counts });
+        }
+        out
+    }};
+}
+
+impl Store {
+    /// Counts every figure for a scope (from the SQLite rollup when it can answer, else in one pass).
+    pub async fn rate_counts(&self, scope: &RateScope) -> StoreResult<RateCounts> {
+        if let (Store::Sqlite(s), Some(keys)) = (self, rollup_keys(scope)) {
+            return rollup_counts(&s.pool, scope, &keys).await;
+        }
+        let rows = on_pool!(self, pool => scan_counts!(pool, scope, None));
+        Ok(rows
+            .into_iter()
+            .next()
+            .map(|g| g.counts)
+            .unwrap_or_default())
+    }
+
+    /// Counts every figure for a scope per group, in one pass over the territory's cases. Groups with no cases
+    /// are absent.
+    pub async fn rate_counts_by(
+        &self,
+        scope: &RateScope,
+        group: RateGroup,
+    ) -> StoreResult<Vec<GroupCounts>> {
+        Ok(on_pool!(self, pool => scan_counts!(pool, scope, Some(group))))
     }
 
     /// The cases behind a figure's numerator or denominator.

@@ -252,6 +252,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/case-points": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The visible cases registered in the period inside the map box, clustered on the server (at most 2,000
+         *     cells, the most populous; `truncated` says when smaller ones were left out). A cell of one case names it.
+         */
+        get: operations["case_points"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases": {
         parameters: {
             query?: never;
@@ -1039,6 +1059,28 @@ export interface paths {
          *     A case counts under its current category. Every figure drills down at `/api/v1/rates/cases`.
          */
         get: operations["rates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rates/breakdown": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The rates split by month or day (a trend), by region, grid, category or department, for rankings and
+         *     the map. Each row carries its key: its figures equal `/api/v1/rates` with that key as `region_code`,
+         *     `grid_code`, `category` or `unit` (or the row's own `from`/`to` for a trend), so each row drills down at
+         *     `/api/v1/rates/cases` the same way. Rows with no cases are left out, except for regions and periods.
+         */
+        get: operations["rate_breakdown"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2312,6 +2354,56 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CaseOut"][];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    case_points: {
+        parameters: {
+            query: {
+                /** @description A region subtree within the caller's scope. */
+                region_code?: string;
+                /** @description A category code; its subcategories are included. */
+                category?: string;
+                /** @description Case statuses, comma-separated (any when absent). */
+                status?: string;
+                /** @description First local day of registration (inclusive). */
+                from: string;
+                /** @description Last local day of registration (inclusive). */
+                to: string;
+                /** @description The map box: west,south,east,north in WGS-84 degrees. */
+                bbox: string;
+                /** @description The map's zoom level (0–22): cells are about 40 screen pixels. */
+                zoom: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             422: {
@@ -4175,6 +4267,59 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rate_breakdown: {
+        parameters: {
+            query: {
+                /** @description A region subtree within the caller's scope. */
+                region_code?: string;
+                /** @description `dept:ID` or `grid:CODE`: cases currently with that unit. */
+                unit?: string;
+                /** @description Cases located in this grid. */
+                grid_code?: string;
+                /** @description A category code; its subcategories are included. */
+                category?: string;
+                /** @description First local day of the period (inclusive). */
+                from: string;
+                /** @description Last local day of the period (inclusive). */
+                to: string;
+                /**
+                 * @description month, day (a trend over the period), region (the regions one level below `region_code` or the
+                 *     caller's territory), grid, category (the subcategories of `category`, or the top ones), department
+                 */
+                by: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

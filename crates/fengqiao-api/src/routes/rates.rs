@@ -13,13 +13,15 @@ use crate::ApiState;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::wire::{CaseOut, Paged, Paging};
-use fengqiao_app::rates::RateQuery;
+use fengqiao_app::rates::{Breakdown, PointParams, RateQuery};
 use fengqiao_store::{Figure, Part};
 
 pub fn router() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(rates))
         .routes(routes!(rate_cases))
+        .routes(routes!(rate_breakdown))
+        .routes(routes!(case_points))
         .routes(routes!(bulletin))
         .routes(routes!(bulletin_export))
         .routes(routes!(relabels))
@@ -78,6 +80,103 @@ async fn rates(
 ) -> ApiResult<Json<serde_json::Value>> {
     let rates = state.app.rates(&actor, &params.query()).await?;
     Ok(Json(serde_json::to_value(rates).unwrap_or_default()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BreakdownParams {
+    /// month, day (a trend over the period), region (the regions one level below `region_code` or the
+    /// caller's territory), grid, category (the subcategories of `category`, or the top ones), department
+    pub by: String,
+}
+
+/// The rates split by month or day (a trend), by region, grid, category or department, for rankings and
+/// the map. Each row carries its key: its figures equal `/api/v1/rates` with that key as `region_code`,
+/// `grid_code`, `category` or `unit` (or the row's own `from`/`to` for a trend), so each row drills down at
+/// `/api/v1/rates/cases` the same way. Rows with no cases are left out, except for regions and periods.
+#[utoipa::path(get, path = "/api/v1/rates/breakdown", tag = "rates", security(("bearer" = [])), params(RateParams, BreakdownParams),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn rate_breakdown(
+    State(state): State<ApiState>,
+    Authenticated(actor): Authenticated,
+    Query(params): Query<RateParams>,
+    Query(b): Query<BreakdownParams>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let by: Breakdown =
+        serde_json::from_value(serde_json::Value::String(b.by.clone())).map_err(|_| {
+            ApiError::field(
+                "by",
+                "unknown",
+                "分组方式应为 month、day、region、grid、category 或 department",
+                "by is month, day, region, grid, category or department",
+            )
+        })?;
+    let breakdown = state
+        .app
+        .rate_breakdown(&actor, &params.query(), by)
+        .await?;
+    Ok(Json(serde_json::to_value(breakdown).unwrap_or_default()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PointsQuery {
+    /// A region subtree within the caller's scope.
+    pub region_code: Option<String>,
+    /// A category code; its subcategories are included.
+    pub category: Option<String>,
+    /// Case statuses, comma-separated (any when absent).
+    pub status: Option<String>,
+    /// First local day of registration (inclusive).
+    pub from: chrono::NaiveDate,
+    /// Last local day of registration (inclusive).
+    pub to: chrono::NaiveDate,
+    /// The map box: west,south,east,north in WGS-84 degrees.
+    pub bbox: String,
+    /// The map's zoom level (0–22): cells are about 40 screen pixels.
+    pub zoom: u8,
+}
+
+/// The visible cases registered in the period inside the map box, clustered on the server (at most 2,000
+/// cells, the most populous; `truncated` says when smaller ones were left out). A cell of one case names it.
+#[utoipa::path(get, path = "/api/v1/case-points", tag = "rates", security(("bearer" = [])), params(PointsQuery),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn case_points(
+    State(state): State<ApiState>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<PointsQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let numbers: Vec<f64> = q
+        .bbox
+        .split(',')
+        .map(|v| v.trim().parse::<f64>().unwrap_or(f64::NAN))
+        .collect();
+    let bbox: [f64; 4] = numbers.try_into().map_err(|_| {
+        ApiError::field(
+            "bbox",
+            "invalid",
+            "地图范围应为 西,南,东,北 四个数",
+            "bbox is four numbers: west,south,east,north",
+        )
+    })?;
+    let params = PointParams {
+        region_code: q.region_code.clone(),
+        category: q.category.clone(),
+        statuses: q
+            .status
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        from: q.from,
+        to: q.to,
+        bbox,
+        zoom: q.zoom,
+    };
+    let points = state.app.case_points(&actor, &params).await?;
+    Ok(Json(serde_json::to_value(points).unwrap_or_default()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

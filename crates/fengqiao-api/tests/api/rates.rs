@@ -341,6 +341,169 @@ async fn rates_match_a_hand_computed_fixture_and_drill_down_to_their_cases() -> 
         // The county sees both towns.
         let (_, county) = s.get(&t.county, &format!("/api/v1/rates?{all_days}")).await;
         assert_eq!(county["counts"]["cohort"], 6, "{backend}");
+        // Breakdowns: every row's figures equal the rates asked for with the row's key as the filter (so each
+        // row drills down the same way), and the rows of a partition add up to the whole.
+        for (token, base, narrowed, by, filter) in [
+            (&t.county, all_days, "", "region", "region_code"),
+            (&t.leader, query.as_str(), "", "category", "category"),
+            (
+                &t.leader,
+                query.as_str(),
+                "&category=dispute",
+                "category",
+                "category",
+            ),
+            (&t.leader, query.as_str(), "", "grid", "grid_code"),
+            (&t.leader, query.as_str(), "", "department", "unit"),
+        ] {
+            let (status, b) = s
+                .get(
+                    token,
+                    &format!("/api/v1/rates/breakdown?{base}{narrowed}&by={by}"),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{backend} {by}: {b}");
+            let rows = b["rows"].as_array().unwrap();
+            assert!(!rows.is_empty(), "{backend} {by}: {b}");
+            for row in rows {
+                let key = row["key"].as_str().unwrap();
+                let (_, one) = s
+                    .get(token, &format!("/api/v1/rates?{base}&{filter}={key}"))
+                    .await;
+                assert_eq!(
+                    row["rates"]["counts"], one["counts"],
+                    "{backend} {by} {key}"
+                );
+                assert!(!row["name"].as_str().unwrap().is_empty());
+            }
+        }
+        let (_, by_town) = s
+            .get(
+                &t.county,
+                &format!("/api/v1/rates/breakdown?{all_days}&by=region"),
+            )
+            .await;
+        let cohort_of = |b: &Value, key: &str| {
+            b["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["key"] == key)
+                .map(|r| r["rates"]["counts"]["cohort"].as_i64().unwrap())
+        };
+        assert_eq!(cohort_of(&by_town, TOWN_A), Some(5), "{backend}: {by_town}");
+        assert_eq!(cohort_of(&by_town, TOWN_B), Some(1), "{backend}: {by_town}");
+        let (_, by_category) = s
+            .get(
+                &t.leader,
+                &format!("/api/v1/rates/breakdown?{query}&by=category"),
+            )
+            .await;
+        let total: i64 = by_category["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["rates"]["counts"]["cohort"].as_i64().unwrap())
+            .sum();
+        assert_eq!(
+            total, 5,
+            "{backend}: one top category per case: {by_category}"
+        );
+        assert_eq!(cohort_of(&by_category, "dispute"), Some(3));
+        let (_, by_dept) = s
+            .get(
+                &t.leader,
+                &format!("/api/v1/rates/breakdown?{query}&by=department"),
+            )
+            .await;
+        assert_eq!(
+            cohort_of(&by_dept, &police),
+            Some(3),
+            "{backend}: {by_dept}"
+        );
+        // A trend by day: Monday's cohort, nothing accepted on the other days; each day drills by its dates.
+        let (status, trend) = s
+            .get(
+                &t.leader,
+                &format!("/api/v1/rates/breakdown?region_code={TOWN_A}&from=2026-11-22&to=2026-11-25&by=day"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {trend}");
+        let cohorts: Vec<i64> = trend["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["rates"]["counts"]["cohort"].as_i64().unwrap())
+            .collect();
+        assert_eq!(cohorts, [0, 5, 0, 0], "{backend}: {trend}");
+        assert_eq!(trend["rows"][1]["key"], "2026-11-23");
+        let (status, body) = s
+            .get(
+                &t.leader,
+                &format!("/api/v1/rates/breakdown?{query}&by=weekday"),
+            )
+            .await;
+        assert_eq!(
+            (status, body["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("by"))
+        );
+        let (status, body) = s
+            .get(
+                &t.leader,
+                "/api/v1/rates/breakdown?from=2026-01-01&to=2026-12-31&by=day",
+            )
+            .await;
+        assert_eq!(
+            (status, body["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("to")),
+            "too many days"
+        );
+        // The map: the county sees the cases of both towns registered on Monday as points; town B only its own.
+        let box_query = format!("{all_days}&bbox=116,35,118,36&zoom=3");
+        let (status, county_points) = s
+            .get(&t.county, &format!("/api/v1/case-points?{box_query}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {county_points}");
+        let (_, b_points) = s
+            .get(&town_b, &format!("/api/v1/case-points?{box_query}"))
+            .await;
+        let (_, b_rates) = s.get(&town_b, &format!("/api/v1/rates?{all_days}")).await;
+        assert_eq!(
+            b_points["total"], b_rates["counts"]["received"],
+            "{backend}: {b_points}"
+        );
+        assert!(
+            county_points["total"].as_i64().unwrap() > b_points["total"].as_i64().unwrap(),
+            "{backend}: {county_points}"
+        );
+        // At a street-level zoom the cases spread into cells; a cell of one case names it.
+        let (_, near) = s
+            .get(
+                &t.county,
+                &format!("/api/v1/case-points?{all_days}&bbox=116,35,118,36&zoom=22"),
+            )
+            .await;
+        let clusters = near["clusters"].as_array().unwrap();
+        let counted: i64 = clusters.iter().map(|c| c["count"].as_i64().unwrap()).sum();
+        assert_eq!(counted, county_points["total"].as_i64().unwrap());
+        for c in clusters {
+            assert_eq!(c["case_id"].is_null(), c["count"] != 1, "{backend}: {c}");
+        }
+        let (status, body) = s
+            .get(
+                &t.county,
+                &format!("/api/v1/case-points?{all_days}&bbox=118,35,116,36&zoom=3"),
+            )
+            .await;
+        assert_eq!(
+            (status, body["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("bbox"))
+        );
+        let (status, _) = s
+            .get(&t.police, &format!("/api/v1/case-points?{box_query}"))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
         // A handler may not read the figures; bad input names the field.
         let (status, _) = s.get(&t.police, &format!("/api/v1/rates?{all_days}")).await;
         assert_eq!(status, StatusCode::FORBIDDEN);

@@ -71,6 +71,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/public/verification-codes"),
     ("get", "/api/v1/rates"),
     ("get", "/api/v1/rates/cases"),
+    ("get", "/api/v1/rates/breakdown"),
+    ("get", "/api/v1/case-points"),
     ("get", "/api/v1/reception-schedules"),
     ("post", "/api/v1/reception-schedules"),
     ("post", "/api/v1/reception-schedules/{id}/appointments"),
