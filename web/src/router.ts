@@ -8,6 +8,7 @@ const need = (name: string) => ({ anyOf: NAV.find((n) => n.name === name)?.anyOf
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
   { path: '/track', name: 'track', component: () => import('./views/TrackView.vue'), meta: { public: true } },
+  { path: '/big-screen', name: 'big-screen', component: () => import('./views/BigScreenView.vue'), meta: need('dashboard') },
   {
     path: '/',
     component: () => import('./views/ShellView.vue'),
@@ -20,6 +21,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'follow-up', name: 'followup', component: () => import('./views/FollowUpView.vue'), meta: need('followup') },
       { path: 'cases', name: 'cases', component: () => import('./views/CasesView.vue'), meta: need('cases') },
       { path: 'cases/:id', name: 'case', component: () => import('./views/CaseView.vue') },
+      { path: 'dashboard', name: 'dashboard', component: () => import('./views/DashboardView.vue'), meta: need('dashboard') },
       { path: 'admin/regions', name: 'admin-regions', component: () => import('./views/admin/RegionsView.vue'), meta: need('admin-regions') },
       { path: 'admin/departments', name: 'admin-departments', component: () => import('./views/admin/DepartmentsView.vue'), meta: need('admin-departments') },
       { path: 'admin/catalog', name: 'admin-catalog', component: () => import('./views/admin/CatalogView.vue'), meta: need('admin-catalog') },

@@ -23,6 +23,7 @@ export const NAV: NavItem[] = [
     anyOf: ['register_cases', 'dispatch_cases', 'handle_cases', 'supervise_cases', 'read_figures', 'report_grid_events'],
     group: 'work',
   },
+  { name: 'dashboard', path: '/dashboard', label: 'nav.dashboard', icon: 'DataAnalysis', anyOf: ['read_figures', 'dispatch_cases', 'supervise_cases'], group: 'work' },
   { name: 'admin-regions', path: '/admin/regions', label: 'nav.regions', icon: 'MapLocation', anyOf: ['configure_organisation'], group: 'admin' },
   { name: 'admin-departments', path: '/admin/departments', label: 'nav.departments', icon: 'OfficeBuilding', anyOf: ['configure_organisation'], group: 'admin' },
   { name: 'admin-catalog', path: '/admin/catalog', label: 'nav.catalog', icon: 'List', anyOf: ['configure_organisation'], group: 'admin' },
@@ -40,7 +41,7 @@ export function navFor(permissions: readonly string[]): NavItem[] {
 
 /** Where a user lands after signing in: their first screen. */
 export function homeFor(permissions: readonly string[]): string {
-  const order = ['console', 'inbox', 'intake', 'cases', 'admin-regions', 'admin-users']
+  const order = ['console', 'inbox', 'intake', 'dashboard', 'cases', 'admin-regions', 'admin-users']
   for (const name of order) {
     const item = NAV.find((n) => n.name === name)
     if (item && allowed(item, permissions)) return item.path

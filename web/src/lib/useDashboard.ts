@@ -1,0 +1,97 @@
+// Loads everything the dashboard and the big screen show for one set of filters: the rates, a trend, the
+// category mix, a ranking, the grids' values for the map, the mediation success rate and the daily bulletin.
+import { ref } from 'vue'
+import { api, ApiError } from '../api/client'
+import { locale } from '../i18n'
+import { trendBy, type Breakdown, type RateBreakdown, type Rates } from './dashboard'
+
+export interface DashboardFilters {
+  from: string
+  to: string
+  region_code?: string
+  category?: string
+}
+
+export interface MediationTotal {
+  total: { concluded: number; succeeded: number; success_rate: number | null }
+  follow_ups_overdue: number
+}
+
+export interface BulletinOut {
+  region_code: string
+  region_name: string
+  date: string
+  figures: {
+    registered: number
+    accepted: number
+    resolved: number
+    overdue: number
+    overdue_by_unit: { label: string; count: number }[]
+    supervision_opened: number
+    supervision_closed: number
+  }
+  unit_names: Record<string, string>
+}
+
+/** The rate query of a set of filters (empty values left out). */
+export function rateQuery(f: DashboardFilters): Record<string, string | undefined> {
+  return { from: f.from, to: f.to, region_code: f.region_code || undefined, category: f.category || undefined }
+}
+
+export function useDashboard() {
+  const rates = ref<Rates | null>(null)
+  const trend = ref<RateBreakdown | null>(null)
+  const categories = ref<RateBreakdown | null>(null)
+  const ranking = ref<RateBreakdown | null>(null)
+  const gridRows = ref<RateBreakdown | null>(null)
+  const mediation = ref<MediationTotal | null>(null)
+  const bulletin = ref<BulletinOut | null>(null)
+  const loading = ref(false)
+  const error = ref<string | null>(null)
+
+  const breakdown = (f: DashboardFilters, by: Breakdown) =>
+    api.get<RateBreakdown>('/api/v1/rates/breakdown', { ...rateQuery(f), by })
+
+  async function load(f: DashboardFilters, rankBy: Breakdown, bulletinRegion: string | null) {
+    loading.value = true
+    error.value = null
+    try {
+      const [r, tr, cat, rk, gr, med, bu] = await Promise.all([
+        api.get<Rates>('/api/v1/rates', rateQuery(f)),
+        breakdown(f, trendBy(f.from, f.to)),
+        breakdown(f, 'category'),
+        breakdown(f, rankBy),
+        rankBy === 'grid' ? null : breakdown(f, 'grid'),
+        api.get<MediationTotal>('/api/v1/mediation-figures', { from: f.from, to: f.to }).catch(() => null),
+        bulletinRegion ? api.get<BulletinOut>('/api/v1/bulletin', { region_code: bulletinRegion }).catch(() => null) : null,
+      ])
+      rates.value = r
+      trend.value = tr
+      categories.value = cat
+      ranking.value = rk
+      gridRows.value = gr ?? rk
+      mediation.value = med
+      bulletin.value = bu
+    } catch (e) {
+      error.value = e instanceof ApiError ? e.text(locale.value) : String(e)
+    } finally {
+      loading.value = false
+    }
+  }
+
+  async function loadRanking(f: DashboardFilters, rankBy: Breakdown) {
+    try {
+      ranking.value = await breakdown(f, rankBy)
+    } catch (e) {
+      error.value = e instanceof ApiError ? e.text(locale.value) : String(e)
+    }
+  }
+
+  return { rates, trend, categories, ranking, gridRows, mediation, bulletin, loading, error, load, loadRanking }
+}
+
+/** The region a user's bulletin is for: their first region scope (a town or county), if any. */
+export function bulletinRegionOf(scopes: string[]): string | null {
+  const region = scopes.find((s) => s.startsWith('region:'))
+  return region ? region.slice('region:'.length) : null
+}
