@@ -24,7 +24,7 @@ const en: Messages = {
   nav: {
     work: 'Work', admin: 'Administration', intake: 'Intake desk', console: 'Dispatch console', inbox: 'My inbox',
     followUp: 'Follow-up', cases: 'Cases', regions: 'Regions & grids', departments: 'Departments', catalog: 'Matter catalog',
-    calendar: 'Working calendar', users: 'Users & roles',
+    calendar: 'Working calendar', users: 'Users & roles', dashboard: 'Dashboard',
   },
   enums: {
     status: {
@@ -157,6 +157,17 @@ const en: Messages = {
   },
   track: { title: 'Track progress', notFound: 'Wrong number or tracking code' },
   print: { title: 'Receipt', scan: 'Scan to track' },
+  dashboard: {
+    title: 'Dashboard', bigTitle: 'Command center wall', bigScreen: 'Big screen', fullScreen: 'Full screen', custom: 'Custom',
+    presets: { today: 'Today', '7d': 'Last 7 days', '30d': 'Last 30 days', month: 'This month', quarter: 'This quarter', year: 'This year' },
+    allRegions: 'All areas', allCategories: 'All categories', received: 'Registered', cohort: 'Accepted', acceptedN: '{n} accepted',
+    figures: { completion: 'Completion', on_time: 'On time', response: 'Response', satisfaction: 'Satisfaction', resolution: 'Resolution' },
+    mediationSuccess: 'Mediation success', numerator: 'Numerator', denominator: 'Denominator', trend: 'Trend', categoryMix: 'Categories',
+    ranking: 'Ranking', rank: 'No.', name: 'Name', by: { region: 'Areas', department: 'Departments', grid: 'Grids' },
+    map: 'Map', load: 'Cases', bulletin: 'Daily bulletin ({date}, {region})', latest: 'Newest cases',
+    townRanking: 'Completion ranking', refreshEvery: 'refreshes every {n} s',
+    b: { registered: 'Registered', accepted: 'Accepted', resolved: 'Resolved', overdue: 'Overdue open', supervision: 'Supervision (opened/closed)' },
+  },
 }
 
 export default en

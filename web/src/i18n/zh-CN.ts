@@ -23,7 +23,7 @@ const zh = {
   nav: {
     work: '业务', admin: '管理', intake: '受理台', console: '指挥中心', inbox: '我的待办', followUp: '回访',
     cases: '案件查询', regions: '区划与网格', departments: '部门单位', catalog: '事项清单', calendar: '工作日历',
-    users: '用户与权限',
+    users: '用户与权限', dashboard: '一图纵览',
   },
   enums: {
     status: {
@@ -144,6 +144,17 @@ const zh = {
   },
   track: { title: '办理进度查询', notFound: '编号或查询码不正确' },
   print: { title: '受理回执', scan: '扫码查询进度' },
+  dashboard: {
+    title: '一图纵览', bigTitle: '综治中心指挥大屏', bigScreen: '大屏模式', fullScreen: '全屏', custom: '自定义',
+    presets: { today: '今日', '7d': '近7天', '30d': '近30天', month: '本月', quarter: '本季度', year: '本年' },
+    allRegions: '全部区域', allCategories: '全部类别', received: '登记量', cohort: '受理量', acceptedN: '受理 {n} 件',
+    figures: { completion: '办结率', on_time: '按期办结率', response: '响应率', satisfaction: '满意率', resolution: '化解率' },
+    mediationSuccess: '调解成功率', numerator: '分子', denominator: '分母', trend: '趋势', categoryMix: '事项类别构成',
+    ranking: '排名', rank: '名次', name: '名称', by: { region: '按区域', department: '按部门', grid: '按网格' },
+    map: '态势地图', load: '案件量', bulletin: '每日通报（{date}，{region}）', latest: '最新登记',
+    townRanking: '办结率排名', refreshEvery: '每 {n} 秒自动刷新',
+    b: { registered: '登记', accepted: '受理', resolved: '办结', overdue: '超期未办结', supervision: '督办（新开/办结）' },
+  },
 }
 
 export default zh
