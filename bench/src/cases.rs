@@ -104,6 +104,8 @@ pub struct BackendReport {
     pub settle: (Duration, bool),
     /// Where the data was kept (with `--keep`).
     pub kept: Option<String>,
+    /// Render times in headless Chromium and the shipped JavaScript's size (or why not measured).
+    pub render: Result<crate::render::RenderReport, String>,
 }
 
 /// Builds the server binary once for all runs.
@@ -267,6 +269,13 @@ async fn run_backend(
     let reads = run_logged(&server, reads(&server, &fixture, options)).await;
     // The server's memory after the reads, holding whatever they made it cache.
     let memory = server.memory();
+    let busiest = fixture
+        .county_towns(0)
+        .next()
+        .map(|t| t.code.clone())
+        .unwrap_or_default();
+    eprintln!("cases on {name}: rendering in headless Chromium …");
+    let render = crate::render::render(&server.base, &fixture, &busiest).await;
     // A full-text search section can measure here too: this server holds the seeded cases
     // (`fixture::dispatcher(…)`, `fixture::leader(…)` and `fixture.users` give the accounts). Its index holds
     // only the intake's cases: remove `binary.data_dir/search` before `serve` to have the server rebuild it
@@ -283,6 +292,7 @@ async fn run_backend(
         memory,
         settle,
         kept: None,
+        render,
     })
 }
 

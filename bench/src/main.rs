@@ -9,6 +9,7 @@ mod fixture;
 mod login;
 mod point_to_grid;
 mod proc;
+mod render;
 mod search;
 mod seed;
 
@@ -19,6 +20,8 @@ use std::time::Duration;
 const NAIVE_LOOKUPS_PER_SEC: f64 = 1_200_000.0;
 /// LIMITS.md, "Geometry": PostGIS 3.3 batched join on one core (45–52k/s).
 const POSTGIS_LOOKUPS_PER_SEC: f64 = 50_000.0;
+/// The render target (issue 7): the dashboard and a 50-row queue page shown within a second.
+const TARGET_RENDER_MS: f64 = 1_000.0;
 /// The point-to-grid target.
 const TARGET_LOOKUPS_PER_SEC: f64 = 2_000_000.0;
 
@@ -442,6 +445,32 @@ fn print_cases(r: &cases::BackendReport, cores: usize) {
             mib(m.vm_hwm_kib),
         ),
         None => println!("server memory ({backend}): n/a (no /proc)"),
+    }
+    match &r.render {
+        Ok(x) => {
+            for (what, t) in [
+                ("the leader's dashboard (county A)", &x.dashboard),
+                ("a 50-row work-queue page (town dispatcher)", &x.queue),
+            ] {
+                println!(
+                    "render in headless Chromium ({backend}, {} cases): {what} shows its data in {:.0} ms with an empty cache, {:.0} ms median reloaded (max {:.0}, {} runs)  target < 1 s: {}",
+                    group(s.cases),
+                    t.cold_ms,
+                    t.warm_median_ms,
+                    t.warm_max_ms,
+                    t.runs,
+                    verdict(t.cold_ms < TARGET_RENDER_MS && t.warm_max_ms < TARGET_RENDER_MS),
+                );
+            }
+            println!(
+                "shipped JavaScript: {:.0} KB gzipped ({:.0} KB raw) in all; the dashboard loads {:.0} KB gzipped, the queue page {:.0} KB",
+                x.js_gzip_total as f64 / 1024.0,
+                x.js_raw_total as f64 / 1024.0,
+                x.js_gzip_dashboard as f64 / 1024.0,
+                x.js_gzip_queue as f64 / 1024.0,
+            );
+        }
+        Err(why) => println!("render in headless Chromium ({backend}): {why}"),
     }
     if let Some(kept) = &r.kept {
         println!("  kept: {kept}");
