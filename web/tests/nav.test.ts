@@ -12,8 +12,14 @@ describe('navigation by role', () => {
   })
   it('offers a dispatcher the console first', () => {
     const p = ['accept_cases', 'dispatch_cases', 'register_cases', 'supervise_cases']
-    expect(navFor(p).map((n) => n.name)).toEqual(['intake', 'console', 'followup', 'cases'])
+    expect(navFor(p).map((n) => n.name)).toEqual(['intake', 'console', 'followup', 'cases', 'dashboard'])
     expect(homeFor(p)).toBe('/console')
+  })
+  it('sends a leader to the dashboard', () => {
+    const p = ['read_organisation', 'look_up_residents', 'receive_petitioners', 'supervise_cases', 'read_figures']
+    expect(navFor(p).map((n) => n.name)).toContain('dashboard')
+    expect(homeFor(p)).toBe('/dashboard')
+    expect(navFor(['handle_cases']).map((n) => n.name)).not.toContain('dashboard')
   })
   it('offers administrators only administration', () => {
     expect(navFor(['configure_organisation', 'read_organisation']).every((n) => n.group === 'admin')).toBe(true)

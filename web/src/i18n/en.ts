@@ -158,6 +158,8 @@ const en: Messages = {
   track: { title: 'Track progress', notFound: 'Wrong number or tracking code' },
   print: { title: 'Receipt', scan: 'Scan to track' },
   dashboard: {
+    statusAll: 'All statuses', statusOpen: 'Open', statusDone: 'Resolved', mediationCase: 'Case', mediationId: 'Mediation',
+    mediationTitle: 'Mediations that reached an agreement ({from} to {to})',
     title: 'Dashboard', bigTitle: 'Command center wall', bigScreen: 'Big screen', fullScreen: 'Full screen', custom: 'Custom',
     presets: { today: 'Today', '7d': 'Last 7 days', '30d': 'Last 30 days', month: 'This month', quarter: 'This quarter', year: 'This year' },
     allRegions: 'All areas', allCategories: 'All categories', received: 'Registered', cohort: 'Accepted', acceptedN: '{n} accepted',

@@ -145,6 +145,8 @@ const zh = {
   track: { title: '办理进度查询', notFound: '编号或查询码不正确' },
   print: { title: '受理回执', scan: '扫码查询进度' },
   dashboard: {
+    statusAll: '全部状态', statusOpen: '办理中', statusDone: '已办结', mediationCase: '案件', mediationId: '调解编号',
+    mediationTitle: '调解成功的案件（{from} 至 {to}）',
     title: '一图纵览', bigTitle: '综治中心指挥大屏', bigScreen: '大屏模式', fullScreen: '全屏', custom: '自定义',
     presets: { today: '今日', '7d': '近7天', '30d': '近30天', month: '本月', quarter: '本季度', year: '本年' },
     allRegions: '全部区域', allCategories: '全部类别', received: '登记量', cohort: '受理量', acceptedN: '受理 {n} 件',

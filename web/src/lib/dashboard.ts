@@ -76,6 +76,12 @@ export const ROW_FILTER: Record<Breakdown, string | null> = {
   department: 'unit',
 }
 
+/** The case statuses the map's status filter stands for. */
+export const POINT_STATUSES = {
+  open: 'registered,accepted,dispatched,in_progress,returned',
+  done: 'resolved,awaiting_follow_up,closed,archived',
+} as const
+
 export type Preset = 'today' | '7d' | '30d' | 'month' | 'quarter' | 'year'
 export const PRESETS: Preset[] = ['today', '7d', '30d', 'month', 'quarter', 'year']
 
