@@ -444,7 +444,7 @@ async fn mark_read(
 /// tracking secret.
 #[utoipa::path(post, path = "/api/v1/public/cases", tag = "public", request_body(content = Object),
     params(("Idempotency-Key" = String, Header), ("X-Device-Id" = String, Header)),
-    responses((status = 201, body = RegisteredOut), (status = 200, body = RegisteredOut), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = RegisteredOut), (status = 200, body = RegisteredOut), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn public_register(
     State(state): State<ApiState>,
     Source(source): Source,
@@ -469,6 +469,7 @@ async fn public_register(
             "the X-Device-Id header is required (letters, digits, - and _)",
         ));
     }
+    state.app.check_public_write(Some(device_id), &source)?;
     let key = idempotency_key(&headers);
     let registrant = Registrant::Citizen {
         device_id: device_id.to_string(),
