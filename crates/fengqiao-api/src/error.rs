@@ -135,12 +135,7 @@ impl From<AppError> for ApiError {
             }
             AppError::RateLimited { retry_after_secs } => {
                 let minutes = (retry_after_secs + 59) / 60;
-                let mut e = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    "",
-                    "",
-                );
+                let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "", "");
                 e.body.message_zh =
                     format!("提交过于频繁，请约 {minutes} 分钟后再试（已提交的内容不受影响）");
                 e.body.message_en = format!(

@@ -1784,14 +1784,12 @@ impl App {
                 "只接受图片（JPEG/PNG/WebP）、PDF、Office 文档、音频和视频",
                 "only images (JPEG/PNG/WebP), PDF, Office documents, audio and video are accepted",
             )),
-            (AttachmentKinds::Photos, Some(t)) if !t.starts_with("image/") => {
-                errors.push(invalid(
-                    "file",
-                    "type",
-                    "只接受照片（JPEG/PNG/WebP）",
-                    "only photos (JPEG/PNG/WebP) are accepted",
-                ))
-            }
+            (AttachmentKinds::Photos, Some(t)) if !t.starts_with("image/") => errors.push(invalid(
+                "file",
+                "type",
+                "只接受照片（JPEG/PNG/WebP）",
+                "only photos (JPEG/PNG/WebP) are accepted",
+            )),
             _ => {}
         }
         if !errors.is_empty() {

@@ -288,7 +288,8 @@ impl App {
                 .find(|e| e.name == "followed_up")
                 .is_some_and(|e| {
                     e.actor == "citizen"
-                        && e.detail.get("outcome").and_then(|o| o.as_str()) == Some(outcome.as_str())
+                        && e.detail.get("outcome").and_then(|o| o.as_str())
+                            == Some(outcome.as_str())
                 });
             if rated_by_citizen && record.satisfaction.as_deref() == Some(outcome.as_str()) {
                 // A retry of the rating already recorded.
@@ -388,16 +389,26 @@ mod tests {
     #[test]
     fn the_limiter_counts_every_key_and_resets_with_the_window() {
         let limiter = PublicLimiter::default();
-        let t0 = Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).single().expect("time");
+        let t0 = Utc
+            .with_ymd_and_hms(2026, 11, 23, 2, 0, 0)
+            .single()
+            .expect("time");
         let hour = chrono::Duration::hours(1);
         let keys = |d: &str| vec![("source:ip".to_string(), 5), (format!("device:{d}"), 2)];
         assert_eq!(limiter.hit(&keys("a"), t0, hour), Ok(()));
         assert_eq!(limiter.hit(&keys("a"), t0, hour), Ok(()));
-        assert_eq!(limiter.hit(&keys("a"), t0, hour), Err(3600), "the device is over");
+        assert_eq!(
+            limiter.hit(&keys("a"), t0, hour),
+            Err(3600),
+            "the device is over"
+        );
         assert_eq!(limiter.hit(&keys("b"), t0, hour), Ok(()), "another device");
         assert_eq!(limiter.hit(&keys("c"), t0, hour), Ok(()));
         assert_eq!(limiter.hit(&keys("d"), t0, hour), Ok(()));
-        assert!(limiter.hit(&keys("e"), t0, hour).is_err(), "the address is over");
+        assert!(
+            limiter.hit(&keys("e"), t0, hour).is_err(),
+            "the address is over"
+        );
         let later = t0 + hour;
         assert_eq!(limiter.hit(&keys("a"), later, hour), Ok(()), "a new window");
     }
