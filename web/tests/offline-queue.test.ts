@@ -44,16 +44,16 @@ describe('the offline queue', () => {
     const report = makeReport(body, photo)
     await storage.put(report)
     const first = await flush(storage, server)
-    expect(first).toEqual({ sent: [], left: 1, offline: true })
+    expect(first).toEqual({ sent: [], done: [], left: 1, offline: true })
     expect((await storage.all())[0].key).toBe(report.key)
 
     server.online = true
     const second = await flush(storage, server)
-    expect(second).toEqual({ sent: [report.key], left: 0, offline: false })
+    expect(second).toEqual({ sent: [report.key], done: [{ key: report.key, number: 'N1', title: '井盖缺失' }], left: 0, offline: false })
     expect(server.cases.size).toBe(1)
     expect(server.photos).toEqual([[1, 'p.png']])
     // A second flush finds nothing to send.
-    expect(await flush(storage, server)).toEqual({ sent: [], left: 0, offline: false })
+    expect(await flush(storage, server)).toEqual({ sent: [], done: [], left: 0, offline: false })
     expect(server.cases.size).toBe(1)
   })
 

@@ -44,7 +44,10 @@ export interface Sender {
 }
 
 export interface FlushResult {
+  /** The keys sent (and removed) by this flush. */
   sent: string[]
+  /** What the server answered for them: the case number and the report's title. */
+  done: { key: string; number: string; title: string }[]
   /** Still queued (offline, server busy, or refused). */
   left: number
   /** True when sending stopped because the network is down. */
@@ -97,6 +100,7 @@ export function flush(storage: QueueStorage, sender: Sender): Promise<FlushResul
 async function flushOnce(storage: QueueStorage, sender: Sender): Promise<FlushResult> {
   const items = (await storage.all()).sort((a, b) => a.createdAt.localeCompare(b.createdAt))
   const sent: string[] = []
+  const done: FlushResult['done'] = []
   let offline = false
   for (const original of items) {
     if (original.refused) continue
@@ -111,6 +115,7 @@ async function flushOnce(storage: QueueStorage, sender: Sender): Promise<FlushRe
       if (item.photo) await sender.photo(item.caseId, item.photo)
       await storage.remove(item.key)
       sent.push(item.key)
+      done.push({ key: item.key, number: item.number ?? '', title: item.body.title })
     } catch (e) {
       const status = statusOf(e)
       if (status === 0) {
@@ -124,7 +129,7 @@ async function flushOnce(storage: QueueStorage, sender: Sender): Promise<FlushRe
     }
   }
   const left = (await storage.all()).length
-  return { sent, left, offline }
+  return { sent, done, left, offline }
 }
 
 /** An in-memory store (tests, and browsers without IndexedDB — where the queue then lasts only the page). */
