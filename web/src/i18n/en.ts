@@ -166,7 +166,7 @@ const en: Messages = {
     addressLabel: 'Address (optional)', addressPlaceholder: 'e.g. east of building 5',
     locate: 'Use my location', located: 'Location taken', placeDefault: 'Without a location the QR code’s place is used',
     noPoint: 'Use your location or open this page from a place’s QR code', noGeolocation: 'Cannot get your location; check the permission',
-    photos: 'Photos (up to {n}, optional)', submit: 'Submit', privacy: 'What you submit is used only to handle your matter; staff personal details are never shown.',
+    photos: 'Photos (up to {n}, optional)', addPhotos: 'Add photos', submit: 'Submit', privacy: 'What you submit is used only to handle your matter; staff personal details are never shown.',
     needTitle: 'Give a title', needDescription: 'Describe what happened', needLocation: 'Use your location, or open this page from a village’s or service hall’s QR code',
     received: 'We have received your report', number: 'Number', secret: 'Tracking code', keepIt: 'Keep the number and tracking code (take a screenshot): you need them to follow and rate it.',
     photosSent: '{n} photo(s) uploaded', track: 'See progress', another: 'Report another', mine: 'Reports from this phone',
@@ -177,7 +177,7 @@ const en: Messages = {
   grid: {
     nav: 'Grid work', title: 'Grid work', logout: 'Sign out', online: 'Online', offline: 'Offline', myGrid: 'My grid',
     noGrid: 'No grid assigned', report: 'Report an event', reportTitle: 'Title', reportDescription: 'What you found', address: 'Address (optional)',
-    locate: 'Use phone location', pickHint: 'Tap the map or use the phone location', photo: 'Photo', submit: 'Report',
+    locate: 'Use phone location', pickHint: 'Tap the map or use the phone location', photo: 'Take or choose a photo', noPhoto: 'No photo chosen', submit: 'Report',
     needText: 'Give a title and what you found', needPoint: 'Locate the phone or tap the map', photoType: 'Choose a photo',
     noGeolocation: 'Cannot get the location; tap the map', storeFailed: 'Cannot keep it on this phone: {why}',
     queuedSending: 'Saved; sending', queuedOffline: 'Offline: saved on this phone, sent when back online',

@@ -153,7 +153,7 @@ const zh = {
     addressLabel: '详细地址（选填）', addressPlaceholder: '如：鲍店社区5号楼东侧',
     locate: '使用当前位置', located: '已获取当前位置', placeDefault: '未定位时按二维码所在地点受理',
     noPoint: '请使用当前位置或从受理地点的二维码进入', noGeolocation: '无法获取位置，请检查定位权限',
-    photos: '照片（最多 {n} 张，选填）', submit: '提交', privacy: '提交的内容仅用于办理您的诉求，工作人员个人信息不对外显示。',
+    photos: '照片（最多 {n} 张，选填）', addPhotos: '添加照片', submit: '提交', privacy: '提交的内容仅用于办理您的诉求，工作人员个人信息不对外显示。',
     needTitle: '请填写标题', needDescription: '请填写具体情况', needLocation: '请使用当前位置，或扫描村（社区）、服务大厅的二维码进入',
     received: '已收到您的诉求', number: '编号', secret: '查询码', keepIt: '请截图保存编号和查询码，凭此查询办理进度和评价。',
     photosSent: '已上传 {n} 张照片', track: '查看办理进度', another: '再提交一件', mine: '本机提交过的诉求',
@@ -164,7 +164,7 @@ const zh = {
   grid: {
     nav: '网格工作', title: '网格工作', logout: '退出', online: '在线', offline: '离线', myGrid: '我的网格',
     noGrid: '未分配网格', report: '上报事件', reportTitle: '事件标题', reportDescription: '事件情况', address: '地址（选填）',
-    locate: '使用手机定位', pickHint: '点击地图或使用手机定位', photo: '现场照片', submit: '上报',
+    locate: '使用手机定位', pickHint: '点击地图或使用手机定位', photo: '拍摄或选择现场照片', noPhoto: '未选择照片', submit: '上报',
     needText: '请填写事件标题和情况', needPoint: '请定位或在地图上点选位置', photoType: '请选择照片文件',
     noGeolocation: '无法获取位置，请在地图上点选', storeFailed: '无法保存到本机：{why}',
     queuedSending: '已保存，正在发送', queuedOffline: '当前离线，已保存在本机，联网后自动发送',
