@@ -97,7 +97,67 @@ impl PublicLimiter {
     }
 }
 
+impl PublicLimiter {
+    /// The seconds to wait when `key` has reached `limit` in its window; None when it may go on.
+    fn over(
+        &self,
+        key: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> Option<i64> {
+        let windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match windows.get(key) {
+            Some((start, count)) if now - *start < window && *count >= limit => {
+                Some((*start + window - now).num_seconds().max(1))
+            }
+            _ => None,
+        }
+    }
+
+    /// Counts one event under `key` without refusing anything.
+    fn count(&self, key: &str, now: DateTime<Utc>, window: chrono::Duration) {
+        let mut windows = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = windows.entry(key.to_string()).or_insert((now, 0));
+        if now - entry.0 >= window {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+    }
+}
+
 impl App {
+    /// Looks a case up by number and secret on behalf of the public page, refusing a source address that has
+    /// given too many wrong pairs in the window (secrets are short: guessing them must not be cheap). Every
+    /// "not found" counts against the address.
+    pub async fn guard_public_lookup<T>(
+        &self,
+        source: &str,
+        lookup: impl std::future::Future<Output = AppResult<T>>,
+    ) -> AppResult<T> {
+        let key = format!("miss:{source}");
+        let window = self.settings.public_write_window;
+        if let Some(retry_after_secs) = self.public_limiter.over(
+            &key,
+            self.settings.public_misses_per_source,
+            self.now(),
+            window,
+        ) {
+            return Err(AppError::RateLimited { retry_after_secs });
+        }
+        let result = lookup.await;
+        if matches!(result, Err(AppError::NotFound)) {
+            self.public_limiter.count(&key, self.now(), window);
+        }
+        result
+    }
+
     /// Counts a write from the public page (submission, photo, rating) against its device and its source
     /// address; over the limit answers `RateLimited`.
     pub fn check_public_write(&self, device_id: Option<&str>, source: &str) -> AppResult<()> {
@@ -411,5 +471,28 @@ mod tests {
         );
         let later = t0 + hour;
         assert_eq!(limiter.hit(&keys("a"), later, hour), Ok(()), "a new window");
+    }
+
+    #[test]
+    fn misses_are_counted_apart_and_refused_over_the_limit() {
+        let limiter = PublicLimiter::default();
+        let t0 = Utc
+            .with_ymd_and_hms(2026, 11, 23, 2, 0, 0)
+            .single()
+            .expect("time");
+        let hour = chrono::Duration::hours(1);
+        assert_eq!(limiter.over("miss:ip", 2, t0, hour), None);
+        limiter.count("miss:ip", t0, hour);
+        assert_eq!(limiter.over("miss:ip", 2, t0, hour), None);
+        limiter.count("miss:ip", t0, hour);
+        assert_eq!(
+            limiter.over("miss:ip", 2, t0 + chrono::Duration::minutes(30), hour),
+            Some(1800)
+        );
+        assert_eq!(
+            limiter.over("miss:ip", 2, t0 + hour, hour),
+            None,
+            "the window passed"
+        );
     }
 }

@@ -71,6 +71,8 @@ pub struct Settings {
     /// network counts as one address).
     pub public_writes_per_source: u32,
     pub public_write_window: chrono::Duration,
+    /// Wrong number/secret pairs one source address may send to the public page within the window.
+    pub public_misses_per_source: u32,
 }
 
 impl Default for Settings {
@@ -96,6 +98,7 @@ impl Default for Settings {
             public_writes_per_device: 30,
             public_writes_per_source: 300,
             public_write_window: chrono::Duration::hours(1),
+            public_misses_per_source: 30,
         }
     }
 }

@@ -1049,7 +1049,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Tracks a case by its number and the secret on the receipt (404 for a wrong pair). */
+        /**
+         * Tracks a case by its number and the secret on the receipt (404 for a wrong pair; too many wrong pairs from
+         *     one address within the hour answer 429).
+         */
         get: operations["public_track"];
         put?: never;
         post?: never;
@@ -4355,6 +4358,14 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -489,14 +489,19 @@ pub struct TrackQuery {
     pub secret: String,
 }
 
-/// Tracks a case by its number and the secret on the receipt (404 for a wrong pair).
+/// Tracks a case by its number and the secret on the receipt (404 for a wrong pair; too many wrong pairs from
+/// one address within the hour answer 429).
 #[utoipa::path(get, path = "/api/v1/public/track", tag = "public", params(TrackQuery),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn public_track(
     State(state): State<ApiState>,
+    Source(source): Source,
     Query(q): Query<TrackQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let view = state.app.track(&q.number, &q.secret).await?;
+    let view = state
+        .app
+        .guard_public_lookup(&source, state.app.track(&q.number, &q.secret))
+        .await?;
     Ok(Json(serde_json::to_value(view).unwrap_or_default()))
 }
 

@@ -103,7 +103,12 @@ async fn public_photo(
     };
     let (photo, created) = state
         .app
-        .public_add_photo(&number, proof, &query.file_name, &body, &source)
+        .guard_public_lookup(
+            &source,
+            state
+                .app
+                .public_add_photo(&number, proof, &query.file_name, &body, &source),
+        )
         .await?;
     Ok((
         if created {
@@ -148,7 +153,12 @@ async fn public_rating(
     state.app.check_public_write(device, &source)?;
     let view = state
         .app
-        .citizen_rate(&number, &body.secret, &body.outcome, &body.comment, &source)
+        .guard_public_lookup(
+            &source,
+            state
+                .app
+                .citizen_rate(&number, &body.secret, &body.outcome, &body.comment, &source),
+        )
         .await?;
     Ok(Json(serde_json::to_value(view).unwrap_or_default()))
 }

@@ -535,3 +535,50 @@ async fn public_writes_are_limited_per_device_and_the_limit_says_so() -> TestRes
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn guessing_tracking_secrets_is_cut_off_per_address() -> TestResult {
+    for backend in backends() {
+        let s = Server::start(backend).await;
+        let (status, answer) = submit(&s, "phone-g", "g1", &submission("占道经营")).await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {answer}");
+        let number = answer["case"]["number"].as_str().unwrap().to_string();
+        let secret = answer["tracking_secret"].as_str().unwrap().to_string();
+        let misses = s.app.settings.public_misses_per_source;
+        // Wrong secrets on tracking, photos and rating all count.
+        for i in 0..misses {
+            let (status, _) = match i % 3 {
+                0 => track(&s, &number, &format!("WRONG{i}")).await,
+                1 => photo(&s, &number, &[("x-tracking-secret", "WRONG")], "a.png", PNG).await,
+                _ => {
+                    rate(
+                        &s,
+                        &number,
+                        json!({ "secret": "WRONG", "outcome": "satisfied" }),
+                    )
+                    .await
+                }
+            };
+            assert_eq!(status, StatusCode::NOT_FOUND, "{backend}: miss {i}");
+        }
+        let (status, answer) = track(&s, &number, &secret).await;
+        assert_eq!(
+            (status, answer["code"].as_str()),
+            (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")),
+            "{backend}: even the right pair waits once the address is over"
+        );
+        s.clock.advance(chrono::Duration::hours(1));
+        let (status, tracked) = track(&s, &number, &secret).await;
+        assert_eq!(
+            (status, tracked["number"].as_str()),
+            (StatusCode::OK, Some(number.as_str())),
+            "{backend}"
+        );
+        // Right pairs do not count.
+        for _ in 0..misses + 1 {
+            let (status, _) = track(&s, &number, &secret).await;
+            assert_eq!(status, StatusCode::OK, "{backend}");
+        }
+    }
+    Ok(())
+}
