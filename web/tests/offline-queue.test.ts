@@ -129,4 +129,16 @@ describe('the offline queue', () => {
     expect(x).toBe(y)
     expect(server.registerCalls.length).toBe(1)
   })
+
+  it('stops without refusing anything when the session has ended', async () => {
+    const storage = new MemoryStorage()
+    const server = new FakeServer()
+    await storage.put(makeReport(body, null, new Date('2026-11-23T01:00:00Z')))
+    await storage.put(makeReport(body, null, new Date('2026-11-23T02:00:00Z')))
+    server.failNext = { step: 'register', status: 401 }
+    const result = await flush(storage, server)
+    expect(result).toMatchObject({ sent: [], left: 2, offline: false })
+    expect((await storage.all()).every((i) => !i.refused)).toBe(true)
+    expect((await flush(storage, server)).left).toBe(0)
+  })
 })

@@ -168,7 +168,7 @@ const en: Messages = {
     noPoint: 'Use your location or open this page from a place’s QR code', noGeolocation: 'Cannot get your location; check the permission',
     photos: 'Photos (up to {n}, optional)', addPhotos: 'Add photos', submit: 'Submit', privacy: 'What you submit is used only to handle your matter; staff personal details are never shown.',
     needTitle: 'Give a title', needDescription: 'Describe what happened', needLocation: 'Use your location, or open this page from a village’s or service hall’s QR code',
-    received: 'We have received your report', number: 'Number', secret: 'Tracking code', keepIt: 'Keep the number and tracking code (take a screenshot): you need them to follow and rate it.',
+    received: 'We have received your report', number: 'Number', secret: 'Tracking code', secretShownBefore: 'This report was already submitted; its tracking code was shown then — see “Reports from this phone” below.', keepIt: 'Keep the number and tracking code (take a screenshot): you need them to follow and rate it.',
     photosSent: '{n} photo(s) uploaded', track: 'See progress', another: 'Report another', mine: 'Reports from this phone',
     network: 'Network problem; try again shortly', chooseRating: 'Choose how satisfied you are', yourRating: 'Your rating',
     rateTitle: 'Rate the outcome (once)', ratingComment: 'Comments (optional)', rateSubmit: 'Send rating',

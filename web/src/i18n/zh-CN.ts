@@ -155,7 +155,7 @@ const zh = {
     noPoint: '请使用当前位置或从受理地点的二维码进入', noGeolocation: '无法获取位置，请检查定位权限',
     photos: '照片（最多 {n} 张，选填）', addPhotos: '添加照片', submit: '提交', privacy: '提交的内容仅用于办理您的诉求，工作人员个人信息不对外显示。',
     needTitle: '请填写标题', needDescription: '请填写具体情况', needLocation: '请使用当前位置，或扫描村（社区）、服务大厅的二维码进入',
-    received: '已收到您的诉求', number: '编号', secret: '查询码', keepIt: '请截图保存编号和查询码，凭此查询办理进度和评价。',
+    received: '已收到您的诉求', number: '编号', secret: '查询码', secretShownBefore: '此诉求已提交过，查询码已在首次提交时显示；可在下方“本机提交过的诉求”中查看。', keepIt: '请截图保存编号和查询码，凭此查询办理进度和评价。',
     photosSent: '已上传 {n} 张照片', track: '查看办理进度', another: '再提交一件', mine: '本机提交过的诉求',
     network: '网络异常，请稍后重试', chooseRating: '请选择满意程度', yourRating: '您的评价',
     rateTitle: '请对办理结果评价（只能评价一次）', ratingComment: '意见或建议（选填）', rateSubmit: '提交评价',

@@ -37,7 +37,10 @@ export interface QueueStorage {
   remove(key: string): Promise<void>
 }
 
-/** What sending needs from the server. Both reject with an error carrying `status` (0 for no network). */
+/**
+ * What sending needs from the server. Both reject with an error carrying `status`: 0 for no network, 401 when
+ * the session ended (sending stops, nothing is marked refused), other 4xx refuse the item, 5xx/408/429 retry.
+ */
 export interface Sender {
   register(body: ReportBody, key: string): Promise<{ id: number; number: string }>
   photo(caseId: number, photo: { name: string; blob: Blob }): Promise<void>
@@ -122,6 +125,8 @@ async function flushOnce(storage: QueueStorage, sender: Sender): Promise<FlushRe
         offline = true
         break
       }
+      // Signed out (the session ended while the phone was away): keep everything for after signing in again.
+      if (status === 401) break
       if (!retryable(status)) {
         item.refused = { status, message: messageOf(e) }
         await storage.put(item)
