@@ -349,7 +349,8 @@ export interface paths {
         put?: never;
         /**
          * Uploads an attachment as the raw request body (images, PDF, Office documents, audio, video; the type is
-         *     recognised from the bytes; at most 20 MB).
+         *     recognised from the bytes; at most 20 MB). The same bytes sent again to the same case answer the attachment
+         *     already there, so a retried upload (the grid worker's offline queue) never stores a second copy.
          */
         post: operations["upload_attachment"];
         delete?: never;

@@ -301,7 +301,8 @@ pub struct UploadQuery {
 }
 
 /// Uploads an attachment as the raw request body (images, PDF, Office documents, audio, video; the type is
-/// recognised from the bytes; at most 20 MB).
+/// recognised from the bytes; at most 20 MB). The same bytes sent again to the same case answer the attachment
+/// already there, so a retried upload (the grid worker's offline queue) never stores a second copy.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "cases", security(("bearer" = [])), params(("id" = i64, Path), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]

@@ -582,3 +582,98 @@ async fn guessing_tracking_secrets_is_cut_off_per_address() -> TestResult {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_grid_report_retried_with_its_key_and_photo_stays_one_case_with_one_photo() -> TestResult
+{
+    for backend in backends() {
+        let s = Server::start(backend).await;
+        s.user("grid_a", "grid_worker", &format!("grid:{GRID_A}"), false)
+            .await;
+        let worker = s.login("grid_a").await;
+        let report = json!({ "kind": "grid_event", "channel": "grid_report", "title": "井盖缺失",
+                             "description": "路口井盖缺失", "lng": 116.801, "lat": 35.401, "coord_system": "wgs84" });
+        let mut ids = Vec::new();
+        for expected in [StatusCode::CREATED, StatusCode::OK] {
+            let (status, answer) = s
+                .post_with(
+                    &worker,
+                    "/api/v1/cases",
+                    &[("idempotency-key", "grid-k1")],
+                    report.clone(),
+                )
+                .await;
+            assert_eq!(status, expected, "{backend}: {answer}");
+            let id = answer["case"]["id"].as_i64().unwrap();
+            ids.push(id);
+            let response = s
+                .http
+                .post(s.url(&format!("/api/v1/cases/{id}/attachments?file_name=p.png")))
+                .bearer_auth(&worker)
+                .body(PNG.to_vec())
+                .send()
+                .await?;
+            assert_eq!(response.status(), StatusCode::CREATED, "{backend}");
+        }
+        assert_eq!(
+            ids[0], ids[1],
+            "{backend}: the key brings back the same case"
+        );
+        assert_eq!(
+            answer_len(
+                &s,
+                &worker,
+                &format!("/api/v1/cases/{}/attachments", ids[0])
+            )
+            .await,
+            1,
+            "{backend}: the same photo is stored once"
+        );
+        // The same key with another body is refused, and changes nothing.
+        let mut other = report.clone();
+        other["title"] = json!("另一件事");
+        let (status, answer) = s
+            .post_with(
+                &worker,
+                "/api/v1/cases",
+                &[("idempotency-key", "grid-k1")],
+                other,
+            )
+            .await;
+        assert_eq!(
+            (status, answer["code"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("idempotency_key_reused")
+            ),
+            "{backend}"
+        );
+        // My tasks: the inbox of the grid lists what the center sends to it.
+        let (_, inbox) = s.get(&worker, "/api/v1/cases?queue=inbox").await;
+        assert_eq!(inbox["total"], 0, "{backend}: {inbox}");
+        let t = staff(&s).await;
+        s.act(
+            &t.dispatcher,
+            ids[0],
+            json!({ "action": "accept", "category": "grid_event" }),
+        )
+        .await;
+        s.act(
+            &t.dispatcher,
+            ids[0],
+            json!({ "action": "dispatch", "lead": format!("grid:{GRID_A}") }),
+        )
+        .await;
+        let (_, inbox) = s.get(&worker, "/api/v1/cases?queue=inbox").await;
+        assert_eq!(
+            (inbox["total"].as_i64(), inbox["items"][0]["id"].as_i64()),
+            (Some(1), Some(ids[0])),
+            "{backend}: {inbox}"
+        );
+    }
+    Ok(())
+}
+
+async fn answer_len(s: &Server, token: &str, path: &str) -> usize {
+    s.get(token, path).await.1.as_array().map_or(0, Vec::len)
+}
