@@ -28,8 +28,12 @@ const routes: RouteRecordRaw[] = [
       { path: 'admin/calendar', name: 'admin-calendar', component: () => import('./views/admin/CalendarView.vue'), meta: need('admin-calendar') },
       { path: 'admin/users', name: 'admin-users', component: () => import('./views/admin/UsersView.vue'), meta: need('admin-users') },
       { path: ':rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
+      { path: 'admin/qr', name: 'admin-qr', component: () => import('./views/admin/QrSheetView.vue'), meta: need('admin-qr') },
     ],
   },
+  // The citizen's page a printed QR code opens (no sign-in), and the grid worker's phone view (no desktop shell).
+  { path: '/report', name: 'report', component: () => import('./views/CitizenView.vue'), meta: { public: true } },
+  { path: '/m/grid', name: 'grid', component: () => import('./views/GridView.vue'), meta: need('grid') },
 ]
 
 export const router = createRouter({ history: createWebHistory(), routes })

@@ -26,4 +26,10 @@ describe('navigation by role', () => {
     expect(navFor(['manage_users']).map((n) => n.name)).toEqual(['admin-users'])
     expect(homeFor(['read_audit'])).toBe('/welcome')
   })
+  it('sends a grid worker to the phone view first and offers administrators the QR sheet', () => {
+    const p = ['handle_cases', 'look_up_residents', 'mediate', 'read_organisation', 'register_residents', 'report_grid_events']
+    expect(navFor(p).map((n) => n.name)).toEqual(['inbox', 'cases', 'grid'])
+    expect(homeFor(p)).toBe('/m/grid')
+    expect(navFor(['configure_organisation']).map((n) => n.name)).toContain('admin-qr')
+  })
 })

@@ -133,6 +133,17 @@ impl From<AppError> for ApiError {
                 e.retry_after = Some(retry_after_secs);
                 e
             }
+            AppError::RateLimited { retry_after_secs } => {
+                let minutes = (retry_after_secs + 59) / 60;
+                let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "", "");
+                e.body.message_zh =
+                    format!("提交过于频繁，请约 {minutes} 分钟后再试（已提交的内容不受影响）");
+                e.body.message_en = format!(
+                    "too many submissions from this phone or network; try again in about {minutes} min (what was already submitted is kept)"
+                );
+                e.retry_after = Some(retry_after_secs);
+                e
+            }
             AppError::Busy => {
                 let mut e = ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -96,6 +96,7 @@ pub fn api_router() -> OpenApiRouter<ApiState> {
         .merge(routes::rates::router())
         .merge(routes::mediation::router())
         .merge(routes::petitions::router())
+        .merge(routes::public::router())
 }
 
 /// The OpenAPI document.

@@ -26,6 +26,18 @@ use fengqiao_store::{
     NewParty, NewSupervision, Page, Paged, Visibility,
 };
 
+/// How many attachments the public page may add to one case.
+pub const PUBLIC_PHOTOS_PER_CASE: usize = 9;
+
+/// Which attachment types a caller may add.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AttachmentKinds {
+    /// Staff: images, PDF, Office documents, audio and video.
+    Any,
+    /// The public page: photos only.
+    Photos,
+}
+
 /// Tags a case may carry.
 pub const TAGS: &[(&str, &str)] = &[
     ("group", "群体性"),
@@ -150,6 +162,10 @@ pub struct PublicCaseView {
     /// The result when resolved.
     pub result: Option<String>,
     pub can_rate: bool,
+    /// The satisfaction recorded at follow-up (by the citizen here or by the follow-up desk).
+    pub satisfaction: Option<String>,
+    /// How many photos and files are attached.
+    pub attachments: usize,
 }
 
 /// An action on a case as the API takes it.
@@ -265,7 +281,7 @@ pub struct RouteProposal {
     pub auto_dispatch: bool,
 }
 
-fn invalid(
+pub(crate) fn invalid(
     field: &str,
     code: &'static str,
     zh: impl Into<String>,
@@ -274,7 +290,7 @@ fn invalid(
     FieldError::new(field, code, zh, en)
 }
 
-fn case_error(error: CaseError) -> AppError {
+pub(crate) fn case_error(error: CaseError) -> AppError {
     match &error {
         CaseError::Invalid { field, why } => AppError::Validation(vec![FieldError::new(
             *field,
@@ -295,7 +311,7 @@ fn case_error(error: CaseError) -> AppError {
     }
 }
 
-fn hash_secret(secret: &str) -> String {
+pub(crate) fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(
         format!("fengqiao-track:{}", secret.trim().to_ascii_uppercase()).as_bytes(),
     ))
@@ -1596,6 +1612,12 @@ impl App {
 
     /// Tracks a case with its number and the secret from the receipt; a wrong pair answers "not found".
     pub async fn track(&self, number: &str, secret: &str) -> AppResult<PublicCaseView> {
+        let record = self.tracked_case(number, secret).await?;
+        self.public_view(record).await
+    }
+
+    /// The case a number and its secret name; a wrong pair answers "not found".
+    pub(crate) async fn tracked_case(&self, number: &str, secret: &str) -> AppResult<CaseRecord> {
         let Some(record) = self.store.get_case_by_number(number.trim()).await? else {
             return Err(AppError::NotFound);
         };
@@ -1609,6 +1631,12 @@ impl App {
         if !same {
             return Err(AppError::NotFound);
         }
+        Ok(record)
+    }
+
+    /// What the citizen sees of a case: milestones without names, the result masked, the rating.
+    pub(crate) async fn public_view(&self, record: CaseRecord) -> AppResult<PublicCaseView> {
+        let attachments = self.store.attachments(record.id).await?.len();
         let events = self.store.case_events(record.id).await?;
         let result = events
             .iter()
@@ -1640,6 +1668,8 @@ impl App {
                 .collect(),
             result,
             can_rate: status == Status::AwaitingFollowUp,
+            satisfaction: record.satisfaction.clone(),
+            attachments,
         })
     }
 
@@ -1674,6 +1704,8 @@ impl App {
     }
 
     /// Stores an attachment for a case the actor may see (type recognised from its bytes, size bounded).
+    /// The same bytes sent again to the same case answer the attachment already there (a retry never
+    /// stores a second copy).
     pub async fn add_attachment(
         &self,
         actor: &Actor,
@@ -1682,6 +1714,37 @@ impl App {
         bytes: &[u8],
     ) -> AppResult<AttachmentRecord> {
         let (record, _) = self.visible_case(actor, id).await?;
+        let audit = actor.audit(
+            self.now(),
+            "case.attachment",
+            format!("case:{}", record.number),
+            "ok",
+            serde_json::json!({ "file_name": file_name.trim(), "size": bytes.len() }),
+        );
+        let (attachment, _) = self
+            .put_attachment(
+                &record,
+                file_name,
+                bytes,
+                actor.audit_name(),
+                audit,
+                AttachmentKinds::Any,
+            )
+            .await?;
+        Ok(attachment)
+    }
+
+    /// Validates and stores an attachment on a case; `true` when it was stored now, `false` when the same
+    /// bytes were already on the case.
+    pub(crate) async fn put_attachment(
+        &self,
+        record: &CaseRecord,
+        file_name: &str,
+        bytes: &[u8],
+        uploaded_by: String,
+        audit: fengqiao_store::AuditDraft,
+        kinds: AttachmentKinds,
+    ) -> AppResult<(AttachmentRecord, bool)> {
         if Status::parse(&record.status).is_some_and(Status::is_final) {
             return Err(AppError::Transition {
                 code: "illegal_transition",
@@ -1714,18 +1777,37 @@ impl App {
             ));
         }
         let content_type = crate::attachments::sniff(bytes);
-        if content_type.is_none() && !bytes.is_empty() {
-            errors.push(invalid(
+        match (kinds, content_type) {
+            (_, None) if !bytes.is_empty() => errors.push(invalid(
                 "file",
                 "type",
                 "只接受图片（JPEG/PNG/WebP）、PDF、Office 文档、音频和视频",
                 "only images (JPEG/PNG/WebP), PDF, Office documents, audio and video are accepted",
-            ));
+            )),
+            (AttachmentKinds::Photos, Some(t)) if !t.starts_with("image/") => errors.push(invalid(
+                "file",
+                "type",
+                "只接受照片（JPEG/PNG/WebP）",
+                "only photos (JPEG/PNG/WebP) are accepted",
+            )),
+            _ => {}
         }
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
         let (key, sha256) = crate::attachments::key_for(bytes);
+        let existing = self.store.attachments(record.id).await?;
+        if let Some(found) = existing.iter().find(|a| a.sha256 == sha256) {
+            return Ok((found.clone(), false));
+        }
+        if kinds == AttachmentKinds::Photos && existing.len() >= PUBLIC_PHOTOS_PER_CASE {
+            return Err(AppError::Validation(vec![invalid(
+                "file",
+                "too_many",
+                format!("每件诉求最多上传 {PUBLIC_PHOTOS_PER_CASE} 张照片"),
+                format!("at most {PUBLIC_PHOTOS_PER_CASE} photos per case"),
+            )]));
+        }
         self.attachments.put(&key, bytes)?;
         let mut attachment = AttachmentRecord {
             id: 0,
@@ -1737,18 +1819,11 @@ impl App {
             size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
             sha256,
             storage_key: key,
-            uploaded_by: actor.audit_name(),
+            uploaded_by,
             created_at: self.now(),
         };
-        let audit = actor.audit(
-            self.now(),
-            "case.attachment",
-            format!("case:{}", record.number),
-            "ok",
-            serde_json::json!({ "file_name": attachment.file_name, "size": attachment.size }),
-        );
         attachment.id = self.store.add_attachment(&attachment, &[audit]).await?;
-        Ok(attachment)
+        Ok((attachment, true))
     }
 
     /// A case's attachments.
@@ -1997,7 +2072,7 @@ fn public_milestone(event: &str) -> &'static str {
 }
 
 /// How a transition changes the case's dispatch records (the response rate counts them).
-fn dispatch_change(
+pub(crate) fn dispatch_change(
     command: &Command,
     before: &Case,
     after: &Case,
@@ -2027,7 +2102,7 @@ fn dispatch_change(
 }
 
 /// The columns that mirror a domain case.
-fn columns_of(
+pub(crate) fn columns_of(
     state: &Case,
     owner_path: &str,
     satisfaction: Option<String>,

@@ -27,6 +27,9 @@ pub enum AppError {
     /// Too many failed logins.
     #[error("throttled for {retry_after_secs} s")]
     Throttled { retry_after_secs: i64 },
+    /// Too many writes from the public page by one device or source address.
+    #[error("rate limited for {retry_after_secs} s")]
+    RateLimited { retry_after_secs: i64 },
     /// Too much work at once (password hashing slots full).
     #[error("busy")]
     Busy,

@@ -10,6 +10,7 @@ pub mod bulletin;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;
+pub mod citizen;
 pub mod clock;
 pub mod demo;
 pub mod error;
@@ -64,6 +65,14 @@ pub struct Settings {
     pub document_fonts: Vec<PathBuf>,
     /// A petition by the same petitioner or on the same matter within this many days is a repeat.
     pub petition_repeat_window_days: u32,
+    /// Writes from the public page (submissions, photos, ratings) one device may make within the window.
+    pub public_writes_per_device: u32,
+    /// Writes from the public page one source address may make within the window (a village's shared
+    /// network counts as one address).
+    pub public_writes_per_source: u32,
+    pub public_write_window: chrono::Duration,
+    /// Wrong number/secret pairs one source address may send to the public page within the window.
+    pub public_misses_per_source: u32,
 }
 
 impl Default for Settings {
@@ -86,6 +95,10 @@ impl Default for Settings {
                 PathBuf::from("/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc"),
             ],
             petition_repeat_window_days: 180,
+            public_writes_per_device: 30,
+            public_writes_per_source: 300,
+            public_write_window: chrono::Duration::hours(1),
+            public_misses_per_source: 30,
         }
     }
 }
@@ -106,6 +119,8 @@ pub struct App {
     calendar: Arc<RwLock<Arc<WorkingCalendar>>>,
     /// The document fonts, read on first use.
     fonts: Arc<std::sync::OnceLock<Arc<Vec<Vec<u8>>>>>,
+    /// Counters of the public page's writes (see `citizen`).
+    public_limiter: Arc<citizen::PublicLimiter>,
 }
 
 impl App {
@@ -155,6 +170,7 @@ impl App {
             grids: Arc::new(RwLock::new(Arc::new(GridIndex::empty()))),
             calendar: Arc::new(RwLock::new(Arc::new(calendar))),
             fonts: Arc::new(std::sync::OnceLock::new()),
+            public_limiter: Arc::new(citizen::PublicLimiter::default()),
         };
         app.reload_grid_index().await?;
         Ok(app)

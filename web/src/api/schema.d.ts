@@ -369,7 +369,8 @@ export interface paths {
         put?: never;
         /**
          * Uploads an attachment as the raw request body (images, PDF, Office documents, audio, video; the type is
-         *     recognised from the bytes; at most 20 MB).
+         *     recognised from the bytes; at most 20 MB). The same bytes sent again to the same case answer the attachment
+         *     already there, so a retried upload (the grid worker's offline queue) never stores a second copy.
          */
         post: operations["upload_attachment"];
         delete?: never;
@@ -999,6 +1000,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/cases/{number}/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adds a photo (JPEG/PNG/WebP, raw request body, within the attachment size limit, at most nine a case) to
+         *     the citizen's own submission. Proof: the receipt's secret in `X-Tracking-Secret`, or the submitting device's
+         *     `X-Device-Id` with that submission's Idempotency-Key in `X-Submission-Key`. A wrong proof answers 404; the
+         *     same photo again answers 200 with the one already stored.
+         */
+        post: operations["public_photo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/cases/{number}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The citizen rates a resolved and reviewed case (待回访) by its number and secret, once: recorded as the
+         *     case's follow-up (`followed_up`, by the citizen) so the satisfaction rate counts it, and the case closes.
+         *     The same rating again answers 200 with the case as it is; another afterwards answers 409; a wrong secret 404.
+         */
+        post: operations["public_rating"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/places": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The place a printed QR code names (a village by region code or a service hall by id): its name, and the
+         *     region a submission made there is placed in.
+         */
+        get: operations["public_place"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/public/track": {
         parameters: {
             query?: never;
@@ -1006,7 +1070,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Tracks a case by its number and the secret on the receipt (404 for a wrong pair). */
+        /**
+         * Tracks a case by its number and the secret on the receipt (404 for a wrong pair; too many wrong pairs from
+         *     one address within the hour answer 429).
+         */
         get: operations["public_track"];
         put?: never;
         post?: never;
@@ -1774,6 +1841,30 @@ export interface components {
             name: string;
             phone?: string | null;
             role: string;
+        };
+        PlaceOut: {
+            full_name: string;
+            /** @description `region` or `hall`. */
+            kind: string;
+            name: string;
+            region_code: string;
+        };
+        PublicAttachmentOut: {
+            content_type: string;
+            /** @description False when the same photo was already on the case (a retry stores nothing new). */
+            created: boolean;
+            file_name: string;
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            size: number;
+        };
+        RatingIn: {
+            comment?: string;
+            /** @description satisfied (满意), basically_satisfied (基本满意) or dissatisfied (不满意). */
+            outcome: string;
+            /** @description The secret printed on the receipt. */
+            secret: string;
         };
         RegionIn: {
             code: string;
@@ -4159,6 +4250,184 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    public_photo: {
+        parameters: {
+            query: {
+                file_name: string;
+            };
+            header?: {
+                "X-Tracking-Secret"?: string | null;
+                "X-Device-Id"?: string | null;
+                "X-Submission-Key"?: string | null;
+            };
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": number[];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicAttachmentOut"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicAttachmentOut"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    public_rating: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Device-Id"?: string | null;
+            };
+            path: {
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RatingIn"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    public_place: {
+        parameters: {
+            query?: {
+                /** @description A village's (or town's) region code. */
+                region?: string;
+                /** @description A service hall: the id of a comprehensive governance center department. */
+                hall?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceOut"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     public_track: {
@@ -4182,6 +4451,14 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -29,6 +29,8 @@ export const NAV: NavItem[] = [
   { name: 'admin-catalog', path: '/admin/catalog', label: 'nav.catalog', icon: 'List', anyOf: ['configure_organisation'], group: 'admin' },
   { name: 'admin-calendar', path: '/admin/calendar', label: 'nav.calendar', icon: 'Calendar', anyOf: ['configure_organisation'], group: 'admin' },
   { name: 'admin-users', path: '/admin/users', label: 'nav.users', icon: 'User', anyOf: ['manage_users'], group: 'admin' },
+  { name: 'grid', path: '/m/grid', label: 'grid.nav', icon: 'Location', anyOf: ['report_grid_events'], group: 'work' },
+  { name: 'admin-qr', path: '/admin/qr', label: 'qr.nav', icon: 'Postcard', anyOf: ['configure_organisation'], group: 'admin' },
 ]
 
 export function allowed(item: { anyOf: string[] }, permissions: readonly string[]): boolean {
@@ -41,7 +43,7 @@ export function navFor(permissions: readonly string[]): NavItem[] {
 
 /** Where a user lands after signing in: their first screen. */
 export function homeFor(permissions: readonly string[]): string {
-  const order = ['console', 'inbox', 'intake', 'dashboard', 'cases', 'admin-regions', 'admin-users']
+  const order = ['console', 'grid', 'inbox', 'intake', 'dashboard', 'cases', 'admin-regions', 'admin-users']
   for (const name of order) {
     const item = NAV.find((n) => n.name === name)
     if (item && allowed(item, permissions)) return item.path

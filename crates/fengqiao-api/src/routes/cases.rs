@@ -301,7 +301,8 @@ pub struct UploadQuery {
 }
 
 /// Uploads an attachment as the raw request body (images, PDF, Office documents, audio, video; the type is
-/// recognised from the bytes; at most 20 MB).
+/// recognised from the bytes; at most 20 MB). The same bytes sent again to the same case answer the attachment
+/// already there, so a retried upload (the grid worker's offline queue) never stores a second copy.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/attachments", tag = "cases", security(("bearer" = [])), params(("id" = i64, Path), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -444,7 +445,7 @@ async fn mark_read(
 /// tracking secret.
 #[utoipa::path(post, path = "/api/v1/public/cases", tag = "public", request_body(content = Object),
     params(("Idempotency-Key" = String, Header), ("X-Device-Id" = String, Header)),
-    responses((status = 201, body = RegisteredOut), (status = 200, body = RegisteredOut), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = RegisteredOut), (status = 200, body = RegisteredOut), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn public_register(
     State(state): State<ApiState>,
     Source(source): Source,
@@ -469,6 +470,7 @@ async fn public_register(
             "the X-Device-Id header is required (letters, digits, - and _)",
         ));
     }
+    state.app.check_public_write(Some(device_id), &source)?;
     let key = idempotency_key(&headers);
     let registrant = Registrant::Citizen {
         device_id: device_id.to_string(),
@@ -488,14 +490,19 @@ pub struct TrackQuery {
     pub secret: String,
 }
 
-/// Tracks a case by its number and the secret on the receipt (404 for a wrong pair).
+/// Tracks a case by its number and the secret on the receipt (404 for a wrong pair; too many wrong pairs from
+/// one address within the hour answer 429).
 #[utoipa::path(get, path = "/api/v1/public/track", tag = "public", params(TrackQuery),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn public_track(
     State(state): State<ApiState>,
+    Source(source): Source,
     Query(q): Query<TrackQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let view = state.app.track(&q.number, &q.secret).await?;
+    let view = state
+        .app
+        .guard_public_lookup(&source, state.app.track(&q.number, &q.secret))
+        .await?;
     Ok(Json(serde_json::to_value(view).unwrap_or_default()))
 }
 

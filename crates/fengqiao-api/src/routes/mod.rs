@@ -8,6 +8,7 @@ pub mod mediation;
 pub mod ops;
 pub mod org;
 pub mod petitions;
+pub mod public;
 pub mod rates;
 pub mod residents;
 pub mod users;

@@ -10,6 +10,7 @@ mod support;
 
 mod audit_trail;
 mod cases;
+mod citizen;
 mod mediation;
 mod organisation;
 mod personal_data;
