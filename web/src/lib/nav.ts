@@ -28,6 +28,10 @@ export const NAV: NavItem[] = [
   { name: 'admin-catalog', path: '/admin/catalog', label: 'nav.catalog', icon: 'List', anyOf: ['configure_organisation'], group: 'admin' },
   { name: 'admin-calendar', path: '/admin/calendar', label: 'nav.calendar', icon: 'Calendar', anyOf: ['configure_organisation'], group: 'admin' },
   { name: 'admin-users', path: '/admin/users', label: 'nav.users', icon: 'User', anyOf: ['manage_users'], group: 'admin' },
+  { name: 'mediation', path: '/mediation', label: 'mediation.nav', icon: 'Connection', anyOf: ['mediate', 'dispatch_cases', 'read_figures'], group: 'work' },
+  { name: 'petitions', path: '/petitions', label: 'petition.nav', icon: 'Postcard', anyOf: ['accept_cases', 'receive_petitioners'], group: 'work' },
+  { name: 'receptions', path: '/receptions', label: 'petition.navReceptions', icon: 'Calendar', anyOf: ['accept_cases', 'receive_petitioners'], group: 'work' },
+  { name: 'backlog', path: '/backlog', label: 'petition.navBacklog', icon: 'Files', anyOf: ['receive_petitioners', 'supervise_cases'], group: 'work' },
 ]
 
 export function allowed(item: { anyOf: string[] }, permissions: readonly string[]): boolean {
@@ -40,7 +44,7 @@ export function navFor(permissions: readonly string[]): NavItem[] {
 
 /** Where a user lands after signing in: their first screen. */
 export function homeFor(permissions: readonly string[]): string {
-  const order = ['console', 'inbox', 'intake', 'cases', 'admin-regions', 'admin-users']
+  const order = ['console', 'inbox', 'intake', 'cases', 'mediation', 'receptions', 'admin-regions', 'admin-users']
   for (const name of order) {
     const item = NAV.find((n) => n.name === name)
     if (item && allowed(item, permissions)) return item.path
