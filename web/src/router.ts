@@ -30,6 +30,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'petitions', name: 'petitions', component: () => import('./views/petition/PetitionsView.vue'), meta: need('petitions') },
       { path: 'receptions', name: 'receptions', component: () => import('./views/petition/ReceptionsView.vue'), meta: need('receptions') },
       { path: 'backlog', name: 'backlog', component: () => import('./views/petition/BacklogView.vue'), meta: need('backlog') },
+      { path: 'admin/committees', name: 'admin-committees', component: () => import('./views/admin/CommitteesView.vue'), meta: need('admin-committees') },
       { path: ':rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
     ],
   },

@@ -2,7 +2,7 @@
 // month calendar of reception days.
 import { describe, expect, it } from 'vitest'
 import {
-  addDays, cadenceText, defaultReceptionDay, emptyPetitionForm, entriesByDay, monthWeeks, petitionBody, petitionFlags,
+  addDays, cadenceText, defaultReceptionDay, emptyPetitionForm, entriesByDay, monthWeeks, offeredPetitionSteps, petitionBody, petitionFlags,
   validateCadence, validatePetition,
 } from '../src/lib/petition'
 import { apiProblems } from '../src/lib/forms'
@@ -82,5 +82,20 @@ describe('API field errors on a form', () => {
     expect(apiProblems(e, 'zh-CN', ['day', 'terms'])).toEqual({ fields: { day: '该日不是接访日', terms: '超出允许范围' }, general: ['body：无法识别'] })
     expect(apiProblems(e, 'en', ['day']).fields.day).toBe('that day is not a reception day')
     expect(apiProblems(new ApiError(409, 'conflict', '已被更新', 'changed'), 'zh-CN').general).toEqual(['已被更新'])
+  })
+})
+
+describe('petition steps offered', () => {
+  const p = (status: string, detail: Record<string, unknown> = {}, feedback_due: string | null = null) => ({ status, detail, feedback_due })
+  it('follows the statutory order', () => {
+    expect(offeredPetitionSteps(p('registered'), [])).toEqual(['accept', 'not_accept'])
+    expect(offeredPetitionSteps(p('accepted', { extended_days: 0 }, '2026-11-25T09:30:00Z'), [])).toEqual(['answer', 'request_extension', 'give_feedback'])
+    expect(offeredPetitionSteps(p('accepted', { extended_days: 30 }), [])).toEqual(['answer'])
+    expect(offeredPetitionSteps(p('answered'), [])).toEqual([])
+  })
+  it('lets only a supervisor decide a pending extension', () => {
+    const pending = p('accepted', { pending_extension: { days: 30 } })
+    expect(offeredPetitionSteps(pending, ['accept_cases'])).toEqual(['answer'])
+    expect(offeredPetitionSteps(pending, ['supervise_cases'])).toEqual(['answer', 'approve_extension', 'deny_extension'])
   })
 })

@@ -156,6 +156,25 @@ export default async function mediationStory(browser, base) {
     check('the case page lists its mediation', true)
     check('no second mediation is offered after an agreement', (await page.locator('[data-testid=start-mediation]').count()) === 0)
   }
+  // The administrator keeps the committee's mediators and their rota.
+  const admin = await session(browser, base, 'admin')
+  {
+    const { page } = admin
+    await page.goto(`${base}/admin/committees`)
+    await page.waitForSelector('text=陈玉兰（镇人大代表）', { timeout: 15000 })
+    await page.click('[data-testid=new-mediator]')
+    const dialog = page.locator('.el-dialog:visible')
+    await dialog.locator('input[maxlength="50"]').fill('赵光明（村法律顾问）')
+    await dialog.locator('.el-select').nth(1).click()
+    for (const d of ['6', '16', '26']) await page.locator('.el-select-dropdown__item:visible', { hasText: new RegExp(`^${d}$`) }).first().click()
+    await dialog.locator('.el-dialog__title').click()
+    await dialog.locator('.el-dialog__footer .el-button--primary').click()
+    await page.waitForSelector('text=赵光明（村法律顾问）', { timeout: 15000 })
+    const row = await page.locator('.el-table__row', { hasText: '赵光明' }).textContent()
+    check('the administrator adds a mediator with a rota', row.includes('每月 6、16、26 日'), row)
+    await screen(page, 'm7-admin-committees')
+  }
+  await admin.context.close()
   await dispatcher.context.close()
   await mediator.context.close()
 }

@@ -158,6 +158,8 @@ const en: Messages = {
   track: { title: 'Track progress', notFound: 'Wrong number or tracking code' },
   print: { title: 'Receipt', scan: 'Scan to track' },
   mediation: {
+    navAdmin: 'Committees', adminTitle: 'Committees and mediators', newCommittee: 'New committee', addMediator: 'Add a mediator', account: 'Account',
+    field: 'Field', regionSearch: 'Type a region name', rotaPick: 'Rota (days of the month; none for every day)', accountNumber: 'Sign-in account number (optional)',
     nav: 'Mediation', title: 'Mediation desk', tabList: 'Mediations', tabFollowUps: 'Follow-ups due', tabCommittees: 'Committees and mediators',
     period: 'Accepted', statusLabel: 'Status', committee: 'Committee', mediator: 'Mediator', kind: 'Kind', step: 'Step',
     accepted: 'Accepted', concluded: 'Concluded', succeeded: 'Succeeded', successRate: 'Success rate', followUpsOverdue: 'Follow-ups overdue',
@@ -225,7 +227,7 @@ const en: Messages = {
     },
     backlogStatus: { in_progress: 'In progress', basically_resolved: 'Basically resolved', resolved: 'Resolved' },
     backlogSteps: { add_milestone: 'Add a milestone', complete_milestone: 'Complete a milestone', set_status: 'Set status', close_with_commitment: 'Close with commitment' },
-    steps: { accept: 'Accept', not_accept: 'Do not accept', give_feedback: 'Tell the visitor', request_extension: 'Ask for more time', answer: 'Give the opinion' },
+    steps: { approve_extension: 'Approve the extension', deny_extension: 'Refuse the extension', accept: 'Accept', not_accept: 'Do not accept', give_feedback: 'Tell the visitor', request_extension: 'Ask for more time', answer: 'Give the opinion' },
     stepField: { reason: 'Reason', opinion: 'Opinion', note: 'What they were told' },
     every: { weekly: 'Weekly', monthly: 'Monthly', daily: 'Working days' },
     weekdays: { 1: 'Mon', 2: 'Tue', 3: 'Wed', 4: 'Thu', 5: 'Fri', 6: 'Sat', 7: 'Sun' },

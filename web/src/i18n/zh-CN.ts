@@ -145,6 +145,8 @@ const zh = {
   track: { title: '办理进度查询', notFound: '编号或查询码不正确' },
   print: { title: '受理回执', scan: '扫码查询进度' },
   mediation: {
+    navAdmin: '调委会', adminTitle: '调委会与调解员', newCommittee: '新增调委会', addMediator: '新增调解员', account: '登录账号',
+    field: '行业领域', regionSearch: '输入区划名称搜索', rotaPick: '轮值日（每月几号，不选则每天）', accountNumber: '登录账号编号（可不填）',
     nav: '调解工作台', title: '调解工作台', tabList: '调解案件', tabFollowUps: '待回访', tabCommittees: '调委会与调解员',
     period: '受理日期', statusLabel: '状态', committee: '调委会', mediator: '调解员', kind: '调解类型', step: '阶段',
     accepted: '受理', concluded: '结案', succeeded: '调解成功', successRate: '调解成功率', followUpsOverdue: '回访超期',
@@ -212,7 +214,7 @@ const zh = {
     },
     backlogStatus: { in_progress: '正在化解', basically_resolved: '基本化解', resolved: '已化解' },
     backlogSteps: { add_milestone: '添加节点', complete_milestone: '完成节点', set_status: '更新状态', close_with_commitment: '签订承诺并销号' },
-    steps: { accept: '受理', not_accept: '不予受理', give_feedback: '反馈来访人', request_extension: '申请延期', answer: '出具处理意见' },
+    steps: { approve_extension: '同意延期', deny_extension: '不同意延期', accept: '受理', not_accept: '不予受理', give_feedback: '反馈来访人', request_extension: '申请延期', answer: '出具处理意见' },
     stepField: { reason: '理由', opinion: '处理意见', note: '反馈内容' },
     every: { weekly: '每周', monthly: '每月', daily: '工作日每天' },
     weekdays: { 1: '周一', 2: '周二', 3: '周三', 4: '周四', 5: '周五', 6: '周六', 7: '周日' },

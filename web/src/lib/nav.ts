@@ -31,6 +31,7 @@ export const NAV: NavItem[] = [
   { name: 'mediation', path: '/mediation', label: 'mediation.nav', icon: 'Connection', anyOf: ['mediate', 'dispatch_cases', 'read_figures'], group: 'work' },
   { name: 'petitions', path: '/petitions', label: 'petition.nav', icon: 'Postcard', anyOf: ['accept_cases', 'receive_petitioners'], group: 'work' },
   { name: 'receptions', path: '/receptions', label: 'petition.navReceptions', icon: 'Calendar', anyOf: ['accept_cases', 'receive_petitioners'], group: 'work' },
+  { name: 'admin-committees', path: '/admin/committees', label: 'mediation.navAdmin', icon: 'Connection', anyOf: ['configure_organisation'], group: 'admin' },
   { name: 'backlog', path: '/backlog', label: 'petition.navBacklog', icon: 'Files', anyOf: ['receive_petitioners', 'supervise_cases'], group: 'work' },
 ]
 

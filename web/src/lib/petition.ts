@@ -194,3 +194,18 @@ export function defaultReceptionDay(days: readonly string[], today: string): str
   const before = sorted.filter((d) => d < today)
   return before.length ? before[before.length - 1] : sorted[0]
 }
+
+/** The statutory steps a petition offers now (the server decides; this only hides what cannot apply). */
+export function offeredPetitionSteps(p: Pick<Petition, 'status' | 'feedback_due' | 'detail'>, permissions: readonly string[]): string[] {
+  const out: string[] = []
+  const d = p.detail as { pending_extension?: unknown; extended_days?: number }
+  if (p.status === 'registered') out.push('accept', 'not_accept')
+  if (p.status === 'accepted') {
+    out.push('answer')
+    if (d.pending_extension) {
+      if (permissions.includes('supervise_cases')) out.push('approve_extension', 'deny_extension')
+    } else if (!d.extended_days) out.push('request_extension')
+  }
+  if (p.feedback_due) out.push('give_feedback')
+  return out
+}
