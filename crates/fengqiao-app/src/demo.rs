@@ -662,7 +662,8 @@ impl App {
 
     /// The committee's mediators with their rota (两代表一委员 sit on set days of the month), one mediation
     /// under way on the neighbours' dispute, and the leaders' reception schedules (the town leader weekly on
-    /// Mondays, the county leader monthly on the 15th) with an appointment on the next reception day.
+    /// Mondays, the county leader monthly on the 15th) with an appointment on the next reception day, and a
+    /// petition made a backlog case the town leader owns.
     async fn load_demo_mediation_and_petitions(
         &self,
         ids: &BTreeMap<&str, i64>,
@@ -670,9 +671,9 @@ impl App {
         case_ids: &BTreeMap<&'static str, i64>,
     ) -> AppResult<(usize, usize)> {
         use crate::mediation::OpenMediationInput;
-        use crate::petitions::{AppointmentInput, ScheduleInput};
+        use crate::petitions::{AppointmentInput, BacklogInput, PetitionInput, ScheduleInput};
         use fengqiao_domain::mediation::MediationCommand;
-        use fengqiao_domain::petition::Cadence;
+        use fengqiao_domain::petition::{BacklogCommand, Cadence, PetitionCommand};
         let id_of = |name: &str| {
             ids.get(name)
                 .copied()
@@ -806,6 +807,57 @@ impl App {
                     petitioner: "刘建国".into(),
                     matter: "承包地征收补偿款未到位".into(),
                 },
+            )
+            .await?;
+        }
+
+        // A petition made a backlog case the town leader owns (包案), with its plan and milestones.
+        let clerk = actor("clerk").await?;
+        let leader = actor("leader").await?;
+        let (petition, _) = self
+            .register_petition(
+                &clerk,
+                &PetitionInput {
+                    channel: "letter".into(),
+                    head_count: None,
+                    petitioner_name: "陈秀英".into(),
+                    phone: Some("13853769921".into()),
+                    id_number: None,
+                    resident_id: None,
+                    sensitive: false,
+                    case_id: None,
+                    reception_id: None,
+                    category: None,
+                    subject: "宅基地确权争议多年未解决".into(),
+                    content: "反映与邻户宅基地界址争议多年，多次调处未果，要求确权。".into(),
+                    region_code: DEMO_TOWN.into(),
+                    received_region: DEMO_TOWN.into(),
+                },
+                None,
+            )
+            .await?;
+        self.act_on_petition(&clerk, petition.id, &PetitionCommand::Accept, None)
+            .await?;
+        let backlog = self
+            .open_backlog(
+                &dispatcher,
+                petition.id,
+                &BacklogInput {
+                    leader_user_id: town_leader,
+                    plan: "周镇长包案：自然资源所核实界址，司法所组织调解，限期化解。".into(),
+                    units: Vec::new(),
+                },
+            )
+            .await?;
+        for (title, days) in [("现场核实界址", 10), ("组织双方调解", 25)] {
+            self.act_on_backlog(
+                &leader,
+                backlog.id,
+                &BacklogCommand::AddMilestone {
+                    title: title.into(),
+                    due: today + chrono::Duration::days(days),
+                },
+                None,
             )
             .await?;
         }

@@ -2,7 +2,7 @@
 // first) → on the town leader's reception day (seeded by the demo: every Monday) the clerk records the reception
 // and registers the same petitioner's group visit of six raised at it → the repeat and group flags show, on the
 // result, at the reception and in the list → the dispatcher sets up a schedule for the leader through the UI →
-// the leader's backlog screen.
+// the leader's backlog case (seeded by the demo) with its plan and milestones.
 
 import { check, session, screen } from '../lib.mjs'
 
@@ -108,13 +108,17 @@ export default async function petitionStory(browser, base) {
     await page.waitForSelector('[data-testid=reception-calendar] [data-reception-day]', { timeout: 15000 })
   }
 
-  // The leader's backlog screen (empty or not, it loads).
+  // The leader's backlog: the case they own, its plan and milestones.
   const leader = await session(browser, base, 'leader')
   {
     const { page } = leader
     await page.goto(`${base}/backlog`)
-    await page.waitForSelector('[data-testid=backlog-table], [data-state=empty]', { timeout: 15000 })
-    check('the leader’s backlog screen loads', true)
+    await page.waitForSelector('[data-testid=backlog-table] .el-table__row', { timeout: 15000 })
+    const table = await page.textContent('[data-testid=backlog-table]')
+    check('the leader sees the backlog case they own, with its status and progress', table.includes('宅基地确权') && table.includes('周镇长') && table.includes('正在化解'), table.slice(0, 300))
+    await page.locator('[data-testid=backlog-table] .el-table__expand-icon').first().click()
+    await page.waitForSelector('text=现场核实界址', { timeout: 5000 })
+    check('the backlog case shows its plan and milestones', (await page.textContent('[data-testid=backlog-table]')).includes('自然资源所核实界址'))
     await screen(page, 'p4-backlog')
   }
   for (const s of [clerk, dispatcher, leader]) await s.context.close()
