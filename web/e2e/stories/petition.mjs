@@ -81,6 +81,13 @@ export default async function petitionStory(browser, base) {
     check('the petition list shows the flags and the head count', rows.includes('重复信访') && rows.includes('集体访') && rows.includes('6人'), rows.slice(0, 300))
     check('the petitioner’s phone is masked in the list and drawer', !rows.includes('13905378888'))
     await screen(page, 'p3-petitions')
+    // The same screens in English fit the desktop too.
+    await page.evaluate(() => localStorage.setItem('fq.locale', 'en'))
+    await page.goto(`${base}/receptions`)
+    await page.waitForSelector('[data-testid=reception-calendar] [data-reception-day]', { timeout: 20000 })
+    check('the reception calendar speaks English on request', (await page.textContent('.receptions')).includes('Reception days') || (await page.textContent('.receptions')).includes('reception days'))
+    await screen(page, 'p5-receptions-english')
+    await page.evaluate(() => localStorage.setItem('fq.locale', 'zh-CN'))
   }
 
   // The dispatcher sets up a reception schedule through the UI.
