@@ -24,7 +24,7 @@ const binary = process.env.FENGQIAO_BIN ?? join(targetDir, 'debug/fengqiao')
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium'
 
 /** The stories, in the order they run (file names in e2e/stories/ without `.mjs`). */
-const STORIES = ['staff', 'dashboard', 'citizen', 'grid']
+const STORIES = ['staff', 'dashboard', 'mediation', 'petition', 'citizen', 'grid']
 
 async function startServer() {
   if (!existsSync(binary)) throw new Error(`no fengqiao binary at ${binary}: build it first (cargo build -p fengqiao)`)

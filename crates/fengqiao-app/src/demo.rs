@@ -35,6 +35,10 @@ pub struct DemoSummary {
     pub departments: usize,
     pub residents: usize,
     pub cases: usize,
+    /// Mediation committees, their mediators, and leaders' reception schedules.
+    pub committees: usize,
+    pub mediators: usize,
+    pub reception_schedules: usize,
     pub logins: Vec<DemoLogin>,
     pub password: &'static str,
 }
@@ -180,6 +184,25 @@ impl App {
             }
         }
 
+        // The town's people's mediation committee (its mediators sign in with a `committee:ID` scope).
+        let committee_id = self
+            .store
+            .create_committee(
+                &fengqiao_store::NewCommittee {
+                    name: "太平镇人民调解委员会".into(),
+                    kind: "town".into(),
+                    field: String::new(),
+                    region_code: DEMO_TOWN.into(),
+                    created_at: self.now(),
+                },
+                &[self.system_audit(
+                    "committee.create",
+                    "",
+                    serde_json::json!({ "name": "太平镇人民调解委员会" }),
+                )],
+            )
+            .await?;
+
         // Logins: one for every role, most of them staff of the demo town.
         let Some((grid_code, village_code)) = first_grid_of_town.get(DEMO_TOWN).cloned() else {
             return Err(AppError::Internal("the demo town has no grids".into()));
@@ -245,7 +268,7 @@ impl App {
             (
                 "mediator",
                 "孙调解",
-                one("mediator", format!("region:{DEMO_TOWN}")),
+                one("mediator", format!("committee:{committee_id}")),
                 false,
             ),
             (
@@ -350,7 +373,10 @@ impl App {
             .await?;
             resident_count += 1;
         }
-        let cases = self.load_demo_cases(&ids, &grids).await?;
+        let (cases, case_ids) = self.load_demo_cases(&ids, &grids).await?;
+        let (mediators, reception_schedules) = self
+            .load_demo_mediation_and_petitions(&ids, committee_id, &case_ids)
+            .await?;
         self.seal_audit().await?;
         Ok(DemoSummary {
             regions: region_count,
@@ -358,6 +384,9 @@ impl App {
             departments: department_count,
             residents: resident_count,
             cases,
+            committees: 1,
+            mediators,
+            reception_schedules,
             logins,
             password: DEMO_PASSWORD,
         })
@@ -487,7 +516,7 @@ impl App {
         &self,
         ids: &BTreeMap<&str, i64>,
         grids: &[NewGrid],
-    ) -> AppResult<usize> {
+    ) -> AppResult<(usize, BTreeMap<&'static str, i64>)> {
         use crate::cases::{ActionInput, CaseInput, PartyInput, Registrant};
         use geo::InteriorPoint;
         let actor = |name: &'static str| async move {
@@ -509,6 +538,7 @@ impl App {
             .map(|p| (p.x(), p.y()))
             .collect();
         let mut count = 0;
+        let mut case_ids = BTreeMap::new();
         for (i, (channel, category, title, description, stage)) in DEMO_CASES.iter().enumerate() {
             let (lng, lat) = points
                 .get((i * 7) % points.len().max(1))
@@ -551,6 +581,7 @@ impl App {
                 .register_case(Registrant::Staff(&clerk), &input, None)
                 .await?;
             let id = registered.case.id;
+            case_ids.insert(*title, id);
             count += 1;
             let order = [
                 "registered",
@@ -626,6 +657,210 @@ impl App {
                 .await?;
             }
         }
-        Ok(count)
+        Ok((count, case_ids))
+    }
+
+    /// The committee's mediators with their rota (两代表一委员 sit on set days of the month), one mediation
+    /// under way on the neighbours' dispute, and the leaders' reception schedules (the town leader weekly on
+    /// Mondays, the county leader monthly on the 15th) with an appointment on the next reception day, and a
+    /// petition made a backlog case the town leader owns.
+    async fn load_demo_mediation_and_petitions(
+        &self,
+        ids: &BTreeMap<&str, i64>,
+        committee_id: i64,
+        case_ids: &BTreeMap<&'static str, i64>,
+    ) -> AppResult<(usize, usize)> {
+        use crate::mediation::OpenMediationInput;
+        use crate::petitions::{AppointmentInput, BacklogInput, PetitionInput, ScheduleInput};
+        use fengqiao_domain::mediation::MediationCommand;
+        use fengqiao_domain::petition::{BacklogCommand, Cadence, PetitionCommand};
+        let id_of = |name: &str| {
+            ids.get(name)
+                .copied()
+                .ok_or_else(|| AppError::Internal(format!("no demo user {name}")))
+        };
+        let actor = |name: &'static str| async move {
+            let user = self
+                .store
+                .get_user(id_of(name)?)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            self.actor_for(user, "demo".into(), None).await
+        };
+        let mediator_id = id_of("mediator")?;
+        let mediators: [(&str, &str, Option<i64>, Vec<u32>); 5] = [
+            ("孙调解", "staff", Some(mediator_id), Vec::new()),
+            (
+                "陈玉兰（镇人大代表）",
+                "deputy_or_member",
+                None,
+                vec![5, 15, 25],
+            ),
+            (
+                "马志远（县政协委员）",
+                "deputy_or_member",
+                None,
+                vec![10, 20, 30],
+            ),
+            ("刘明（律师）", "lawyer", None, vec![1, 8, 16, 24]),
+            ("高德厚（退休法官）", "retired_judge", None, vec![3, 13, 23]),
+        ];
+        for (name, kind, user_id, rota_days) in &mediators {
+            self.store
+                .add_mediator(
+                    &fengqiao_store::NewMediator {
+                        committee_id,
+                        user_id: *user_id,
+                        name: (*name).into(),
+                        kind: (*kind).into(),
+                        rota_days: rota_days.clone(),
+                        created_at: self.now(),
+                    },
+                    &[self.system_audit(
+                        "committee.mediator_add",
+                        format!("committee:{committee_id}"),
+                        serde_json::json!({ "name": name }),
+                    )],
+                )
+                .await?;
+        }
+
+        // The neighbours' dispute goes to the committee; a first session is on record.
+        let dispatcher = actor("dispatcher").await?;
+        let mediator = actor("mediator").await?;
+        if let Some(&case_id) = case_ids.get("邻居占用通道") {
+            let (opened, _) = self
+                .open_mediation(
+                    &dispatcher,
+                    case_id,
+                    &OpenMediationInput {
+                        committee_id,
+                        mediator_user_id: Some(mediator_id),
+                        kind: "people".into(),
+                        linkage: None,
+                        previous_mediation_id: None,
+                        departments: Vec::new(),
+                    },
+                    None,
+                )
+                .await?;
+            self.act_on_mediation(
+                &mediator,
+                opened.id,
+                &MediationCommand::RecordSession {
+                    held_at: self.now(),
+                    place: Some("太平镇人民调解委员会调解室".into()),
+                    online: false,
+                    attendees: vec!["李桂芳".into(), "邻居张某".into(), "孙调解".into()],
+                    minutes: "双方陈述通道使用情况，约定下周现场查看后再议。".into(),
+                    positions: "申请人要求清理杂物；对方同意部分清理。".into(),
+                },
+                None,
+            )
+            .await?;
+        }
+
+        // Leaders' reception days.
+        let today = fengqiao_domain::calendar::local_date(self.now());
+        let valid_from = today - chrono::Duration::days(60);
+        let valid_to = today + chrono::Duration::days(365);
+        let town_leader = id_of("leader")?;
+        let town_schedule = self
+            .create_schedule(
+                &dispatcher,
+                &ScheduleInput {
+                    leader_user_id: town_leader,
+                    region_code: DEMO_TOWN.into(),
+                    place: "太平镇综治中心领导接访室".into(),
+                    cadence: Cadence::Weekly { weekday: 1 },
+                    valid_from,
+                    valid_to,
+                },
+            )
+            .await?;
+        let county_lead = actor("countylead").await?;
+        self.create_schedule(
+            &county_lead,
+            &ScheduleInput {
+                leader_user_id: county_lead.user.id,
+                region_code: DEMO_TOWN[..6].into(),
+                place: "邹城市信访局接待大厅".into(),
+                cadence: Cadence::Monthly { day: 15 },
+                valid_from,
+                valid_to,
+            },
+        )
+        .await?;
+        let mondays = Cadence::Weekly { weekday: 1 };
+        if let Some(day) = mondays
+            .days(
+                today + chrono::Duration::days(1),
+                today + chrono::Duration::days(8),
+            )
+            .first()
+        {
+            self.add_appointment(
+                &dispatcher,
+                town_schedule.id,
+                &AppointmentInput {
+                    day: *day,
+                    petitioner: "刘建国".into(),
+                    matter: "承包地征收补偿款未到位".into(),
+                },
+            )
+            .await?;
+        }
+
+        // A petition made a backlog case the town leader owns (包案), with its plan and milestones.
+        let clerk = actor("clerk").await?;
+        let leader = actor("leader").await?;
+        let (petition, _) = self
+            .register_petition(
+                &clerk,
+                &PetitionInput {
+                    channel: "letter".into(),
+                    head_count: None,
+                    petitioner_name: "陈秀英".into(),
+                    phone: Some("13853769921".into()),
+                    id_number: None,
+                    resident_id: None,
+                    sensitive: false,
+                    case_id: None,
+                    reception_id: None,
+                    category: None,
+                    subject: "宅基地确权争议多年未解决".into(),
+                    content: "反映与邻户宅基地界址争议多年，多次调处未果，要求确权。".into(),
+                    region_code: DEMO_TOWN.into(),
+                    received_region: DEMO_TOWN.into(),
+                },
+                None,
+            )
+            .await?;
+        self.act_on_petition(&clerk, petition.id, &PetitionCommand::Accept, None)
+            .await?;
+        let backlog = self
+            .open_backlog(
+                &dispatcher,
+                petition.id,
+                &BacklogInput {
+                    leader_user_id: town_leader,
+                    plan: "周镇长包案：自然资源所核实界址，司法所组织调解，限期化解。".into(),
+                    units: Vec::new(),
+                },
+            )
+            .await?;
+        for (title, days) in [("现场核实界址", 10), ("组织双方调解", 25)] {
+            self.act_on_backlog(
+                &leader,
+                backlog.id,
+                &BacklogCommand::AddMilestone {
+                    title: title.into(),
+                    due: today + chrono::Duration::days(days),
+                },
+                None,
+            )
+            .await?;
+        }
+        Ok((mediators.len(), 2))
     }
 }

@@ -156,6 +156,13 @@ pub struct BacklogInput {
     pub units: Vec<String>,
 }
 
+/// A leader as a picker shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeaderOption {
+    pub id: i64,
+    pub display_name: String,
+}
+
 /// A backlog case as staff see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct BacklogView {
@@ -1243,6 +1250,48 @@ impl App {
             .store
             .schedules(&actor.visibility, leader_user_id)
             .await?)
+    }
+
+    /// Leaders whose home region lies in the actor's scope, with the actor when they are a leader (for
+    /// choosing whose reception days to show, and naming the owners of backlog cases).
+    pub async fn leaders(&self, actor: &Actor) -> AppResult<Vec<LeaderOption>> {
+        self.require(actor, Permission::ReadOrganisation).await?;
+        let is_leader = |u: &fengqiao_store::UserRecord| {
+            !u.disabled && u.roles.iter().any(|g| g.role == Role::Leader.as_str())
+        };
+        let mut out: Vec<LeaderOption> = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self
+                .store
+                .list_users(
+                    &actor.visibility,
+                    None,
+                    fengqiao_store::Page { offset, limit: 500 },
+                )
+                .await?;
+            let n = page.items.len() as i64;
+            out.extend(
+                page.items
+                    .iter()
+                    .filter(|u| is_leader(u))
+                    .map(|u| LeaderOption {
+                        id: u.id,
+                        display_name: u.display_name.clone(),
+                    }),
+            );
+            offset += n;
+            if n == 0 || offset >= page.total || offset >= 10_000 {
+                break;
+            }
+        }
+        if actor.roles().contains(&Role::Leader) && !out.iter().any(|l| l.id == actor.user.id) {
+            out.push(LeaderOption {
+                id: actor.user.id,
+                display_name: actor.user.display_name.clone(),
+            });
+        }
+        Ok(out)
     }
 
     /// Today's local date (for callers that default a period).

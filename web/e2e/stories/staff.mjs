@@ -36,7 +36,7 @@ export default async function staffStory(browser, base) {
     const who = await page.textContent('[data-testid=who]')
     check('the shell shows name, role and scope', who.includes('张受理') && who.includes('受理员') && who.includes('region:370883107'), who)
     const nav = await page.locator('[data-testid=nav] [data-nav]').evaluateAll((els) => els.map((e) => e.getAttribute('data-nav')))
-    check('the clerk is offered only the intake desk and the case list', JSON.stringify(nav) === '["intake","cases"]', JSON.stringify(nav))
+    check('the clerk is offered the intake desk, the case list and petition registration', JSON.stringify(nav) === '["intake","cases","petitions","receptions"]', JSON.stringify(nav))
     await page.fill('[data-testid=title]', '楼上装修噪音纠纷')
     await page.fill('[data-testid=description]', '楼上邻居夜间装修噪音扰民，多次协商未果，双方发生争执。')
     await page.locator('[data-testid=description]').blur()

@@ -31,6 +31,11 @@ export const NAV: NavItem[] = [
   { name: 'admin-users', path: '/admin/users', label: 'nav.users', icon: 'User', anyOf: ['manage_users'], group: 'admin' },
   { name: 'grid', path: '/m/grid', label: 'grid.nav', icon: 'Location', anyOf: ['report_grid_events'], group: 'work' },
   { name: 'admin-qr', path: '/admin/qr', label: 'qr.nav', icon: 'Postcard', anyOf: ['configure_organisation'], group: 'admin' },
+  { name: 'mediation', path: '/mediation', label: 'mediation.nav', icon: 'Connection', anyOf: ['mediate', 'dispatch_cases', 'read_figures'], group: 'work' },
+  { name: 'petitions', path: '/petitions', label: 'petition.nav', icon: 'Postcard', anyOf: ['accept_cases', 'receive_petitioners'], group: 'work' },
+  { name: 'receptions', path: '/receptions', label: 'petition.navReceptions', icon: 'Calendar', anyOf: ['accept_cases', 'receive_petitioners'], group: 'work' },
+  { name: 'admin-committees', path: '/admin/committees', label: 'mediation.navAdmin', icon: 'Connection', anyOf: ['configure_organisation'], group: 'admin' },
+  { name: 'backlog', path: '/backlog', label: 'petition.navBacklog', icon: 'Files', anyOf: ['receive_petitioners', 'supervise_cases'], group: 'work' },
 ]
 
 export function allowed(item: { anyOf: string[] }, permissions: readonly string[]): boolean {
@@ -43,7 +48,7 @@ export function navFor(permissions: readonly string[]): NavItem[] {
 
 /** Where a user lands after signing in: their first screen. */
 export function homeFor(permissions: readonly string[]): string {
-  const order = ['console', 'grid', 'inbox', 'intake', 'dashboard', 'cases', 'admin-regions', 'admin-users']
+  const order = ['console', 'grid', 'inbox', 'intake', 'dashboard', 'cases', 'mediation', 'receptions', 'admin-regions', 'admin-users']
   for (const name of order) {
     const item = NAV.find((n) => n.name === name)
     if (item && allowed(item, permissions)) return item.path

@@ -37,6 +37,7 @@ pub fn router() -> OpenApiRouter<ApiState> {
         .routes(routes!(get_reception))
         .routes(routes!(leader_calendar))
         .routes(routes!(petition_figures))
+        .routes(routes!(list_leaders))
 }
 
 fn action<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
@@ -348,4 +349,15 @@ async fn petition_figures(
             .petition_figures(&actor, query.from, query.to, query.region_code.as_deref())
             .await?,
     ))
+}
+
+/// Leaders whose home region is in the caller's scope (and the caller, when a leader): `[{id, display_name}]`,
+/// for choosing whose reception days to show and naming backlog cases' owners.
+#[utoipa::path(get, path = "/api/v1/leaders", tag = "petitions", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody)))]
+async fn list_leaders(
+    State(state): State<ApiState>,
+    Authenticated(actor): Authenticated,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(json_value(&state.app.leaders(&actor).await?))
 }

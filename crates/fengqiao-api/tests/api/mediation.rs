@@ -529,6 +529,17 @@ async fn a_petition_at_a_reception_day_becomes_a_backlog_case_closed_with_a_comm
             .await;
         assert_eq!(status, StatusCode::CREATED, "{backend}: {schedule}");
         let schedule_id = schedule["id"].as_i64().unwrap();
+        // The leaders a dispatcher may choose from, by name.
+        let (status, leaders) = s.get(&t.dispatcher, "/api/v1/leaders").await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {leaders}");
+        assert!(
+            leaders
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["id"] == t.leader_id && l["display_name"].is_string()),
+            "{backend}: {leaders}"
+        );
         let (status, appointment) = s
             .post(
                 &t.clerk,

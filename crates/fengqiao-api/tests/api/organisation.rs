@@ -302,6 +302,16 @@ async fn point_to_grid_on_the_demo_data() -> TestResult {
             "{backend}: {summary:?}"
         );
         assert!(app.demo_loaded().await?);
+        // The mediation and petition screens have something to show.
+        assert_eq!(
+            (
+                summary.committees,
+                summary.mediators,
+                summary.reception_schedules
+            ),
+            (1, 5, 2),
+            "{backend}"
+        );
 
         // A county-wide dispatcher places points; every basic grid's interior point lands in that grid
         // (or in a dedicated grid inside it), and its village and town come along.

@@ -49,6 +49,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/grids"),
     ("get", "/api/v1/grids/{code}"),
     ("put", "/api/v1/grids/{code}/staff"),
+    ("get", "/api/v1/leaders"),
     ("get", "/api/v1/leaders/{id}/calendar"),
     ("get", "/api/v1/locate"),
     ("get", "/api/v1/mediation-figures"),
