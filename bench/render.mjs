@@ -6,8 +6,9 @@
 //   env FQ_RENDER_DASHBOARD_USER / _PASSWORD (a leader), FQ_RENDER_QUEUE_USER / _PASSWORD (a dispatcher),
 //       FQ_RENDER_RUNS (default 5), CHROMIUM (default /usr/bin/chromium)
 //
-// Each measure is the wall time from navigation start until the page shows its data: the dashboard when its
-// figure cards hold numbers, its ranking has rows and its trend chart is drawn; the queue page when its table
+// Each measure is the wall time from navigation start until the page shows its data: the dashboard when every
+// one of its requests has answered, its figure cards hold numbers, its ranking has rows and its trend chart is
+// drawn; the queue page when its table
 // holds 50 rows (or all there are). The first run starts with an empty browser cache; the others reload.
 
 import { createRequire } from 'node:module'
@@ -67,6 +68,7 @@ async function time(page, url, ready) {
 const dashboardReady = async (page) => {
   await page.waitForFunction(
     () => {
+      if (document.querySelector('[data-testid=dashboard]')?.getAttribute('data-loaded') !== 'true') return false
       const subs = [...document.querySelectorAll('[data-testid=dash-cards] [data-testid=figure-sub]')]
       const ranking = document.querySelectorAll('[data-testid=dash-ranking] .el-table__row').length
       const chart = document.querySelector('[data-testid=dash-trend] canvas')

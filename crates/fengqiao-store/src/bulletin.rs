@@ -5,7 +5,7 @@ use crate::common::micros;
 use crate::*;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{QueryBuilder, Row};
 
 /// A count under a label (a channel, a kind, a unit …).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,7 +30,8 @@ pub struct BulletinFigures {
 }
 
 impl Store {
-    /// The bulletin's figures for cases located or owned under `path`, for the day [from, to).
+    /// The bulletin's figures for cases located or owned under `path`, for the day [from, to). Each count runs
+    /// over the disjoint owned / located parts that the path indexes serve (no `LIKE`, which no index serves).
     pub async fn bulletin(
         &self,
         path: &str,
@@ -38,36 +39,69 @@ impl Store {
         to: DateTime<Utc>,
     ) -> StoreResult<BulletinFigures> {
         let (from, to) = (micros(from), micros(to));
-        let like = format!("{path}%");
-        let scope = "(path LIKE $1 OR owner_path LIKE $1)";
+        let territory = CaseVisibility {
+            path_prefixes: vec![path.to_string()],
+            units: Vec::new(),
+        };
+        // (select list over `c`, the visible cases' columns, their condition, GROUP BY or "")
+        macro_rules! counted {
+            ($pool:ident, $select:expr, $columns:expr, $group:expr, |$qb:ident| $filters:block) => {{
+                let mut $qb = QueryBuilder::new(format!("SELECT {} FROM (", $select));
+                push_visible_cases!($qb, $columns, territory, Vec::<String>::new(), |_part| {
+                    $filters
+                });
+                $qb.push(") AS c");
+                $qb.push($group);
+                $qb.build().fetch_all($pool).await?
+            }};
+        }
         on_pool!(self, pool => {
             let mut out = BulletinFigures::default();
-            let count = |sql: String| sqlx::query(sqlx::AssertSqlSafe(sql));
-            out.registered = count(format!("SELECT COUNT(*) AS n FROM cases WHERE {scope} AND created_at >= $2 AND created_at < $3"))
-                .bind(&like).bind(from).bind(to).fetch_one(pool).await?.try_get("n")?;
-            out.accepted = count(format!("SELECT COUNT(*) AS n FROM cases WHERE {scope} AND accepted_at >= $2 AND accepted_at < $3"))
-                .bind(&like).bind(from).bind(to).fetch_one(pool).await?.try_get("n")?;
-            out.resolved = count(format!("SELECT COUNT(*) AS n FROM cases WHERE {scope} AND resolved_at >= $2 AND resolved_at < $3 AND status IN ('resolved', 'awaiting_follow_up', 'closed', 'archived')"))
-                .bind(&like).bind(from).bind(to).fetch_one(pool).await?.try_get("n")?;
+            let one = |rows: Vec<_>| -> StoreResult<i64> {
+                Ok(match rows.first() {
+                    Some(row) => sqlx::Row::try_get::<i64, _>(row, "n")?,
+                    None => 0,
+                })
+            };
+            out.registered = one(counted!(pool, "COUNT(*) AS n", "id", "", |qb| {
+                qb.push(" AND created_at >= ").push_bind(from).push(" AND created_at < ").push_bind(to);
+            }))?;
+            out.accepted = one(counted!(pool, "COUNT(*) AS n", "id", "", |qb| {
+                qb.push(" AND accepted_at >= ").push_bind(from).push(" AND accepted_at < ").push_bind(to);
+            }))?;
+            out.resolved = one(counted!(pool, "COUNT(*) AS n", "id", "", |qb| {
+                qb.push(" AND resolved_at >= ").push_bind(from).push(" AND resolved_at < ").push_bind(to);
+                qb.push(" AND status IN ('resolved', 'awaiting_follow_up', 'closed', 'archived')");
+            }))?;
             for (column, target) in [("channel", &mut out.registered_by_channel), ("kind", &mut out.registered_by_kind)] {
-                let rows = count(format!("SELECT {column} AS label, COUNT(*) AS n FROM cases WHERE {scope} AND created_at >= $2 AND created_at < $3 GROUP BY {column} ORDER BY n DESC, label"))
-                    .bind(&like).bind(from).bind(to).fetch_all(pool).await?;
+                let rows = counted!(pool, "label, COUNT(*) AS n", format!("{column} AS label"), " GROUP BY label ORDER BY n DESC, label", |qb| {
+                    qb.push(" AND created_at >= ").push_bind(from).push(" AND created_at < ").push_bind(to);
+                });
                 for row in rows {
                     target.push(LabelledCount { label: row.try_get("label")?, count: row.try_get("n")? });
                 }
             }
-            let rows = count(format!("SELECT COALESCE(lead_unit, 'region:' || owner_region) AS label, COUNT(*) AS n FROM cases WHERE {scope} \
-                AND status IN ('accepted', 'dispatched', 'in_progress', 'returned') AND handling_due < $2 GROUP BY COALESCE(lead_unit, 'region:' || owner_region) ORDER BY n DESC, label"))
-                .bind(&like).bind(to).fetch_all(pool).await?;
+            let rows = counted!(pool, "label, COUNT(*) AS n", "COALESCE(lead_unit, 'region:' || owner_region) AS label", " GROUP BY label ORDER BY n DESC, label", |qb| {
+                // Repeating the open-case condition lets the partial indexes on open cases serve this.
+                qb.push(" AND ").push(crate::cases::OPEN_CONDITION);
+                qb.push(" AND status IN ('accepted', 'dispatched', 'in_progress', 'returned') AND handling_due < ").push_bind(to);
+            });
             for row in rows {
                 let n: i64 = row.try_get("n")?;
                 out.overdue += n;
                 out.overdue_by_unit.push(LabelledCount { label: row.try_get("label")?, count: n });
             }
-            out.supervision_opened = count("SELECT COUNT(*) AS n FROM supervision_orders s JOIN cases c ON c.id = s.case_id WHERE (c.path LIKE $1 OR c.owner_path LIKE $1) AND s.created_at >= $2 AND s.created_at < $3".to_string())
-                .bind(&like).bind(from).bind(to).fetch_one(pool).await?.try_get("n")?;
-            out.supervision_closed = count("SELECT COUNT(*) AS n FROM supervision_orders s JOIN cases c ON c.id = s.case_id WHERE (c.path LIKE $1 OR c.owner_path LIKE $1) AND s.closed_at >= $2 AND s.closed_at < $3".to_string())
-                .bind(&like).bind(from).bind(to).fetch_one(pool).await?.try_get("n")?;
+            for (column, target) in [("created_at", &mut out.supervision_opened), ("closed_at", &mut out.supervision_closed)] {
+                let mut qb = QueryBuilder::new(format!(
+                    "SELECT COUNT(*) AS n FROM supervision_orders s JOIN cases c ON c.id = s.case_id WHERE s.{column} >= "
+                ));
+                qb.push_bind(from).push(format!(" AND s.{column} < ")).push_bind(to).push(" AND (");
+                push_ranges!(qb, "c.path", territory.path_prefixes);
+                qb.push(" OR ");
+                push_ranges!(qb, "c.owner_path", territory.path_prefixes);
+                qb.push(")");
+                *target = qb.build().fetch_one(pool).await?.try_get("n")?;
+            }
             Ok(out)
         })
     }

@@ -248,15 +248,35 @@ fn rollup_keys(scope: &RateScope) -> Option<(Vec<String>, Vec<String>)> {
     Some((months, days))
 }
 
+/// How the rollup splits its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RollupGroup {
+    None,
+    /// By local day of acceptance (registration for received counts): the keys must be days only.
+    Day,
+    /// By local month.
+    Month,
+    /// By (path, owner_path).
+    Place,
+}
+
+/// The local day of a stored time, as the rollup's triggers compute it.
+const LOCAL_DAY: &str = "date(substr(accepted_at, 1, 19), '+8 hours')";
+
 /// The rates from the rollup (whole months and odd days), plus what depends on the moment of asking, counted
-/// live from the open cases of the cohort (the partial indexes on open cases cover it).
-async fn rollup_counts(
+/// live from the open cases of the cohort (the partial indexes on open cases cover it); optionally per group.
+async fn rollup_grouped(
     pool: &sqlx::SqlitePool,
     scope: &RateScope,
     (months, days): &(Vec<String>, Vec<String>),
-) -> StoreResult<RateCounts> {
+    group: RollupGroup,
+) -> StoreResult<Vec<GroupCounts>> {
     let prefixes = &scope.visibility.path_prefixes;
-    let mut qb = QueryBuilder::<sqlx::Sqlite>::new("SELECT ");
+    let (select_keys, group_by) = match group {
+        RollupGroup::None => ("", ""),
+        _ => ("g1, g2, ", " GROUP BY g1, g2"),
+    };
+    let mut qb = QueryBuilder::<sqlx::Sqlite>::new(format!("SELECT {select_keys}"));
     let sums: Vec<String> = ROLLUP_COUNTERS
         .split(", ")
         .map(|c| format!("COALESCE(SUM({c}), 0) AS {c}", c = c.trim()))
@@ -268,6 +288,14 @@ async fn rollup_counts(
         if values.is_empty() {
             continue;
         }
+        let keys = match (group, key) {
+            (RollupGroup::Place, _) => "path AS g1, owner_path AS g2".to_string(),
+            (RollupGroup::Month, "day") => {
+                "substr(day, 1, 7) AS g1, substr(day, 1, 7) AS g2".to_string()
+            }
+            (RollupGroup::None, _) => "0 AS g1, 0 AS g2".to_string(),
+            _ => format!("{key} AS g1, {key} AS g2"),
+        };
         // Owned in the territory; else located in it.
         for part in 0..2 {
             if parts > 0 {
@@ -275,7 +303,7 @@ async fn rollup_counts(
             }
             parts += 1;
             qb.push(format!(
-                "SELECT {ROLLUP_COUNTERS} FROM {table} WHERE {key} IN ("
+                "SELECT {keys}, {ROLLUP_COUNTERS} FROM {table} WHERE {key} IN ("
             ));
             let mut separated = qb.separated(", ");
             for value in values.iter() {
@@ -293,28 +321,49 @@ async fn rollup_counts(
         }
     }
     if parts == 0 {
-        qb.push(format!("SELECT {ROLLUP_COUNTERS} FROM rate_days WHERE 1=0"));
+        qb.push(format!(
+            "SELECT 0 AS g1, 0 AS g2, {ROLLUP_COUNTERS} FROM rate_days WHERE 1=0"
+        ));
     }
     qb.push(") AS r");
-    let row = qb.build().fetch_one(pool).await?;
-    let get = |name: &str| -> Result<i64, sqlx::Error> { row.try_get::<i64, _>(name) };
-    let mut counts = RateCounts {
-        received: get("received")?,
-        rejected: get("rejected")?,
-        merged: get("merged")?,
-        cohort: get("cohort")?,
-        completion_numerator: get("completion")?,
-        on_time_numerator: get("on_time")?,
-        on_time_denominator: get("completion")?,
-        response_numerator: get("resp_on_time")?,
-        response_denominator: get("resp_counted")?,
-        satisfaction_numerator: get("satisfied")?,
-        satisfaction_denominator: get("sat_answered")?,
-        unreachable: get("unreachable")?,
-        declined: get("declined")?,
-        resolution_numerator: get("dispute_resolved")?,
-        resolution_denominator: get("disputes")?,
-    };
+    qb.push(group_by);
+    let key_of =
+        |row: &sqlx::sqlite::SqliteRow| -> Result<(Option<String>, Option<String>), sqlx::Error> {
+            Ok(match group {
+                RollupGroup::None => (None, None),
+                _ => (row.try_get("g1")?, row.try_get("g2")?),
+            })
+        };
+    let mut out: Vec<GroupCounts> = Vec::new();
+    let mut at: std::collections::HashMap<(Option<String>, Option<String>), usize> =
+        std::collections::HashMap::new();
+    for row in qb.build().fetch_all(pool).await? {
+        let get = |name: &str| -> Result<i64, sqlx::Error> { row.try_get::<i64, _>(name) };
+        let counts = RateCounts {
+            received: get("received")?,
+            rejected: get("rejected")?,
+            merged: get("merged")?,
+            cohort: get("cohort")?,
+            completion_numerator: get("completion")?,
+            on_time_numerator: get("on_time")?,
+            on_time_denominator: get("completion")?,
+            response_numerator: get("resp_on_time")?,
+            response_denominator: get("resp_counted")?,
+            satisfaction_numerator: get("satisfied")?,
+            satisfaction_denominator: get("sat_answered")?,
+            unreachable: get("unreachable")?,
+            declined: get("declined")?,
+            resolution_numerator: get("dispute_resolved")?,
+            resolution_denominator: get("disputes")?,
+        };
+        let key = key_of(&row)?;
+        at.insert(key.clone(), out.len());
+        out.push(GroupCounts {
+            key: key.0,
+            second_key: key.1,
+            counts,
+        });
+    }
     // Open cases of the cohort past their handling deadline count against the on-time rate, and unanswered
     // dispatches past their limit count in the response rate's denominator.
     let now = micros(scope.now);
@@ -322,16 +371,27 @@ async fn rollup_counts(
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let mut qb = QueryBuilder::<sqlx::Sqlite>::new(
-        "SELECT COALESCE(SUM(CASE WHEN status IN ('accepted', 'dispatched', 'in_progress', 'returned') AND handling_due < ",
-    );
+    let live_keys = match group {
+        RollupGroup::None => "0 AS g1, 0 AS g2".to_string(),
+        RollupGroup::Day => format!("{LOCAL_DAY} AS g1, {LOCAL_DAY} AS g2"),
+        RollupGroup::Month => {
+            format!("substr({LOCAL_DAY}, 1, 7) AS g1, substr({LOCAL_DAY}, 1, 7) AS g2")
+        }
+        RollupGroup::Place => "path AS g1, owner_path AS g2".to_string(),
+    };
+    let mut qb = QueryBuilder::<sqlx::Sqlite>::new(format!(
+        "SELECT {select_keys}COALESCE(SUM(CASE WHEN status IN ('accepted', 'dispatched', 'in_progress', 'returned') AND handling_due < "
+    ));
     qb.push_bind(now);
     qb.push(" THEN 1 ELSE 0 END), 0) AS overdue, COALESCE(SUM(CASE WHEN response_open_due < ");
     qb.push_bind(now);
     qb.push(" THEN 1 ELSE 0 END), 0) AS late FROM (");
     push_visible_cases!(
         qb,
-        "status, handling_due, response_open_due",
+        columns: {
+            qb.push("status, handling_due, response_open_due, ");
+            qb.push(live_keys.clone());
+        },
         scope.visibility,
         open,
         |_part| {
@@ -347,10 +407,36 @@ async fn rollup_counts(
         }
     );
     qb.push(") AS o");
-    let row = qb.build().fetch_one(pool).await?;
-    counts.on_time_denominator += row.try_get::<i64, _>("overdue")?;
-    counts.response_denominator += row.try_get::<i64, _>("late")?;
-    Ok(counts)
+    qb.push(group_by);
+    for row in qb.build().fetch_all(pool).await? {
+        let (overdue, late): (i64, i64) = (row.try_get("overdue")?, row.try_get("late")?);
+        if overdue == 0 && late == 0 {
+            continue;
+        }
+        let key = key_of(&row)?;
+        let i = match at.get(&key) {
+            Some(i) => *i,
+            None => {
+                at.insert(key.clone(), out.len());
+                out.push(GroupCounts {
+                    key: key.0,
+                    second_key: key.1,
+                    counts: RateCounts::default(),
+                });
+                out.len() - 1
+            }
+        };
+        out[i].counts.on_time_denominator += overdue;
+        out[i].counts.response_denominator += late;
+    }
+    if group == RollupGroup::None && out.is_empty() {
+        out.push(GroupCounts {
+            key: None,
+            second_key: None,
+            counts: RateCounts::default(),
+        });
+    }
+    Ok(out)
 }
 
 /// How to split the figures. Each group's figures equal the figures asked for with that group's filter, so a
@@ -506,7 +592,12 @@ impl Store {
     /// Counts every figure for a scope (from the SQLite rollup when it can answer, else in one pass).
     pub async fn rate_counts(&self, scope: &RateScope) -> StoreResult<RateCounts> {
         if let (Store::Sqlite(s), Some(keys)) = (self, rollup_keys(scope)) {
-            return rollup_counts(&s.pool, scope, &keys).await;
+            let rows = rollup_grouped(&s.pool, scope, &keys, RollupGroup::None).await?;
+            return Ok(rows
+                .into_iter()
+                .next()
+                .map(|g| g.counts)
+                .unwrap_or_default());
         }
         let rows = on_pool!(self, pool => scan_counts!(pool, scope, None));
         Ok(rows
@@ -516,14 +607,84 @@ impl Store {
             .unwrap_or_default())
     }
 
-    /// Counts every figure for a scope per group, in one pass over the territory's cases. Groups with no cases
-    /// are absent.
+    /// Counts every figure for a scope per group (from the SQLite rollup for places and grids when it can
+    /// answer, else in one pass over the territory's cases). Groups with no cases are absent.
     pub async fn rate_counts_by(
         &self,
         scope: &RateScope,
         group: RateGroup,
     ) -> StoreResult<Vec<GroupCounts>> {
+        // The rollup keeps each case's place: its path (a grid's path for a case in a grid) and owner path.
+        if let (Store::Sqlite(s), Some(keys), RateGroup::Place | RateGroup::Grid) =
+            (self, rollup_keys(scope), group)
+        {
+            let places = rollup_grouped(&s.pool, scope, &keys, RollupGroup::Place).await?;
+            if group == RateGroup::Place {
+                return Ok(places);
+            }
+            let grids: std::collections::HashMap<String, String> =
+                sqlx::query("SELECT code, path FROM grids")
+                    .fetch_all(&s.pool)
+                    .await?
+                    .into_iter()
+                    .map(|row| Ok((row.try_get("path")?, row.try_get("code")?)))
+                    .collect::<Result<_, sqlx::Error>>()?;
+            let mut by_grid: std::collections::BTreeMap<String, RateCounts> =
+                std::collections::BTreeMap::new();
+            for g in places {
+                if let Some(code) = g.key.as_ref().and_then(|path| grids.get(path)) {
+                    by_grid.entry(code.clone()).or_default().add(&g.counts);
+                }
+            }
+            return Ok(by_grid
+                .into_iter()
+                .map(|(code, counts)| GroupCounts {
+                    key: Some(code.clone()),
+                    second_key: Some(code),
+                    counts,
+                })
+                .collect());
+        }
         Ok(on_pool!(self, pool => scan_counts!(pool, scope, Some(group))))
+    }
+
+    /// The figures per local day (or month) of the period, from the SQLite rollup in two queries; `None` when
+    /// the rollup cannot answer for this scope (PostgreSQL, or a narrowing the rollup does not keep), and the
+    /// caller counts each period instead. A day's (month's) cohort is the cases accepted that day (month), its
+    /// received count the cases registered that day (month), as [`Store::rate_counts`] counts them.
+    pub async fn rate_trend(
+        &self,
+        scope: &RateScope,
+        monthly: bool,
+    ) -> StoreResult<Option<Vec<GroupCounts>>> {
+        let (Store::Sqlite(s), Some((months, days))) = (self, rollup_keys(scope)) else {
+            return Ok(None);
+        };
+        let keys = if monthly {
+            (months, days)
+        } else {
+            // Days only: a whole month's row cannot be split into its days.
+            let mut all = days;
+            for month in &months {
+                let Ok(first) =
+                    chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+                else {
+                    return Ok(None);
+                };
+                let mut day = Some(first);
+                while let Some(d) = day.filter(|d| d.format("%Y-%m").to_string() == *month) {
+                    all.push(d.format("%Y-%m-%d").to_string());
+                    day = d.succ_opt();
+                }
+            }
+            (Vec::new(), all)
+        };
+        let group = if monthly {
+            RollupGroup::Month
+        } else {
+            RollupGroup::Day
+        };
+        Ok(Some(rollup_grouped(&s.pool, scope, &keys, group).await?))
     }
 
     /// The cases behind a figure's numerator or denominator.

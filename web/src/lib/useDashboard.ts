@@ -52,31 +52,28 @@ export function useDashboard() {
   const breakdown = (f: DashboardFilters, by: Breakdown) =>
     api.get<RateBreakdown>('/api/v1/rates/breakdown', { ...rateQuery(f), by })
 
+  /** Loads every part at once; each part shows as soon as its answer arrives (the figure cards first). */
   async function load(f: DashboardFilters, rankBy: Breakdown, bulletinRegion: string | null) {
     loading.value = true
     error.value = null
-    try {
-      const [r, tr, cat, rk, gr, med, bu] = await Promise.all([
-        api.get<Rates>('/api/v1/rates', rateQuery(f)),
-        breakdown(f, trendBy(f.from, f.to)),
-        breakdown(f, 'category'),
-        breakdown(f, rankBy),
-        rankBy === 'grid' ? null : breakdown(f, 'grid'),
-        api.get<MediationTotal>('/api/v1/mediation-figures', { from: f.from, to: f.to }).catch(() => null),
-        bulletinRegion ? api.get<BulletinOut>('/api/v1/bulletin', { region_code: bulletinRegion }).catch(() => null) : null,
-      ])
-      rates.value = r
-      trend.value = tr
-      categories.value = cat
-      ranking.value = rk
-      gridRows.value = gr ?? rk
-      mediation.value = med
-      bulletin.value = bu
-    } catch (e) {
+    const fail = (e: unknown) => {
       error.value = e instanceof ApiError ? e.text(locale.value) : String(e)
-    } finally {
-      loading.value = false
     }
+    await Promise.all([
+      api.get<Rates>('/api/v1/rates', rateQuery(f)).then((r) => (rates.value = r), fail),
+      breakdown(f, trendBy(f.from, f.to)).then((r) => (trend.value = r), fail),
+      breakdown(f, 'category').then((r) => (categories.value = r), fail),
+      breakdown(f, rankBy).then((r) => {
+        ranking.value = r
+        if (rankBy === 'grid') gridRows.value = r
+      }, fail),
+      rankBy === 'grid' ? null : breakdown(f, 'grid').then((r) => (gridRows.value = r), fail),
+      api.get<MediationTotal>('/api/v1/mediation-figures', { from: f.from, to: f.to }).then((r) => (mediation.value = r), () => (mediation.value = null)),
+      bulletinRegion
+        ? api.get<BulletinOut>('/api/v1/bulletin', { region_code: bulletinRegion }).then((r) => (bulletin.value = r), () => (bulletin.value = null))
+        : (bulletin.value = null),
+    ])
+    loading.value = false
   }
 
   async function loadRanking(f: DashboardFilters, rankBy: Breakdown) {

@@ -436,6 +436,35 @@ async fn rates_match_a_hand_computed_fixture_and_drill_down_to_their_cases() -> 
             .map(|r| r["rates"]["counts"]["cohort"].as_i64().unwrap())
             .collect();
         assert_eq!(cohorts, [0, 5, 0, 0], "{backend}: {trend}");
+        for row in trend["rows"].as_array().unwrap() {
+            let day = row["key"].as_str().unwrap();
+            let (_, one) = s
+                .get(
+                    &t.leader,
+                    &format!("/api/v1/rates?region_code={TOWN_A}&from={day}&to={day}"),
+                )
+                .await;
+            assert_eq!(row["rates"]["counts"], one["counts"], "{backend} {day}");
+        }
+        // By month over a period starting mid-month: the months are clipped to the period.
+        let (_, months) = s
+            .get(
+                &t.leader,
+                &format!("/api/v1/rates/breakdown?region_code={TOWN_A}&from=2026-10-15&to=2026-11-30&by=month"),
+            )
+            .await;
+        let (_, november) = s
+            .get(
+                &t.leader,
+                &format!("/api/v1/rates?region_code={TOWN_A}&from=2026-11-01&to=2026-11-30"),
+            )
+            .await;
+        assert_eq!(months["rows"][1]["key"], "2026-11", "{backend}: {months}");
+        assert_eq!(
+            months["rows"][1]["rates"]["counts"], november["counts"],
+            "{backend}"
+        );
+        assert_eq!(months["rows"][0]["rates"]["from"], "2026-10-15");
         assert_eq!(trend["rows"][1]["key"], "2026-11-23");
         let (status, body) = s
             .get(
