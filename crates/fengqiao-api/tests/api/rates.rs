@@ -619,6 +619,34 @@ async fn rates_match_a_hand_computed_fixture_and_drill_down_to_their_cases() -> 
             .get(&town_b, &format!("/api/v1/bulletin?region_code={TOWN_A}"))
             .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+        // Supervision orders opened on Thursday count in town A's bulletin for Thursday and not in town B's.
+        s.act(
+            &t.leader,
+            c3,
+            json!({ "action": "supervise", "due": "2026-12-01T09:00:00Z", "note": "请加快办理" }),
+        )
+        .await;
+        let (_, b) = s
+            .get(
+                &t.leader,
+                &format!("/api/v1/bulletin?region_code={TOWN_A}&date=2026-11-26"),
+            )
+            .await;
+        assert_eq!(
+            (
+                b["figures"]["supervision_opened"].as_i64(),
+                b["figures"]["supervision_closed"].as_i64()
+            ),
+            (Some(1), Some(0)),
+            "{backend}: {b}"
+        );
+        let (_, b) = s
+            .get(
+                &t.county,
+                &format!("/api/v1/bulletin?region_code={TOWN_B}&date=2026-11-26"),
+            )
+            .await;
+        assert_eq!(b["figures"]["supervision_opened"], 0, "{backend}: {b}");
         let _ = (c2, c3, c5, c6, c7, c8);
     }
     Ok(())
