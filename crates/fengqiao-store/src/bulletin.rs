@@ -63,26 +63,36 @@ impl Store {
                     None => 0,
                 })
             };
-            out.registered = one(counted!(pool, "COUNT(*) AS n", "id", "", |qb| {
-                qb.push(" AND created_at >= ").push_bind(from).push(" AND created_at < ").push_bind(to);
-            }))?;
-            out.accepted = one(counted!(pool, "COUNT(*) AS n", "id", "", |qb| {
-                qb.push(" AND accepted_at >= ").push_bind(from).push(" AND accepted_at < ").push_bind(to);
-            }))?;
+            // A day's registrations and acceptances: walked through the time indexes (a day is a sliver of
+            // any territory), the territory tested on each row without an index (`substr`, not a range).
+            let prefix_len = path.chars().count() as i32;
+            let in_territory = |qb: &mut QueryBuilder<_>| {
+                qb.push(" AND (substr(path, 1, ").push_bind(prefix_len).push(") = ").push_bind(path.to_string());
+                qb.push(" OR substr(owner_path, 1, ").push_bind(prefix_len).push(") = ").push_bind(path.to_string()).push(")");
+            };
+            let mut qb = QueryBuilder::new("SELECT COUNT(*) AS n FROM cases WHERE created_at >= ");
+            qb.push_bind(from).push(" AND created_at < ").push_bind(to);
+            in_territory(&mut qb);
+            out.registered = qb.build().fetch_one(pool).await?.try_get("n")?;
+            let mut qb = QueryBuilder::new("SELECT COUNT(*) AS n FROM cases WHERE accepted_at >= ");
+            qb.push_bind(from).push(" AND accepted_at < ").push_bind(to);
+            in_territory(&mut qb);
+            out.accepted = qb.build().fetch_one(pool).await?.try_get("n")?;
+            for (column, target) in [("channel", &mut out.registered_by_channel), ("kind", &mut out.registered_by_kind)] {
+                let mut qb = QueryBuilder::new(format!("SELECT {column} AS label, COUNT(*) AS n FROM cases WHERE created_at >= "));
+                qb.push_bind(from).push(" AND created_at < ").push_bind(to);
+                in_territory(&mut qb);
+                qb.push(format!(" GROUP BY {column} ORDER BY n DESC, label"));
+                for row in qb.build().fetch_all(pool).await? {
+                    target.push(LabelledCount { label: row.try_get("label")?, count: row.try_get("n")? });
+                }
+            }
             out.resolved = one(counted!(pool, "COUNT(*) AS n", "id", "", |qb| {
                 qb.push(" AND resolved_at >= ").push_bind(from).push(" AND resolved_at < ").push_bind(to);
                 // `status || ''` keeps SQLite on the territory's index (with no statistics it would rather
                 // walk every resolved case of every territory through the status index).
                 qb.push(" AND status || '' IN ('resolved', 'awaiting_follow_up', 'closed', 'archived')");
             }))?;
-            for (column, target) in [("channel", &mut out.registered_by_channel), ("kind", &mut out.registered_by_kind)] {
-                let rows = counted!(pool, "label, COUNT(*) AS n", format!("{column} AS label"), " GROUP BY label ORDER BY n DESC, label", |qb| {
-                    qb.push(" AND created_at >= ").push_bind(from).push(" AND created_at < ").push_bind(to);
-                });
-                for row in rows {
-                    target.push(LabelledCount { label: row.try_get("label")?, count: row.try_get("n")? });
-                }
-            }
             let rows = counted!(pool, "label, COUNT(*) AS n", "COALESCE(lead_unit, 'region:' || owner_region) AS label", " GROUP BY label ORDER BY n DESC, label", |qb| {
                 // Repeating the open-case condition lets the partial indexes on open cases serve this.
                 qb.push(" AND ").push(crate::cases::OPEN_CONDITION);
