@@ -1,7 +1,6 @@
 import { createApp } from 'vue'
 import { createPinia } from 'pinia'
-import ElementPlus from 'element-plus'
-import * as Icons from '@element-plus/icons-vue'
+import { ICONS } from './lib/icons'
 import 'element-plus/dist/index.css'
 import 'leaflet/dist/leaflet.css'
 import './style.css'
@@ -14,8 +13,7 @@ const app = createApp(App)
 const pinia = createPinia()
 app.use(pinia)
 app.use(router)
-app.use(ElementPlus)
-for (const [name, component] of Object.entries(Icons)) app.component(name, component)
+for (const [name, component] of Object.entries(ICONS)) app.component(name, component)
 setUnauthenticatedHandler(() => {
   const session = useSession(pinia)
   if (session.me) {
