@@ -23,8 +23,9 @@ use fengqiao_domain::mediation::{
 };
 use fengqiao_domain::personal::mask_text;
 use fengqiao_store::{
-    CaseRecord, CommitteeRecord, EventDraft, IdempotencyDraft, MediationChange, MediationRecord,
-    MediatorRecord, NewCommittee, NewMediation, NewMediator, RecordCreate,
+    CaseRecord, CommitteeRecord, EventDraft, IdempotencyDraft, MediationChange, MediationFilter,
+    MediationRecord, MediatorRecord, NewCommittee, NewMediation, NewMediator, Page, Paged,
+    RecordCreate,
 };
 
 fn invalid(field: &str, code: &'static str, zh: &str, en: &str) -> AppError {
@@ -153,6 +154,16 @@ pub struct MediationView {
     pub version: i64,
     /// Hearing, sessions, agreement, failure and next path, judicial confirmation, follow-up (numbers masked).
     pub detail: serde_json::Value,
+}
+
+/// Which mediations a list shows (local days, inclusive).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MediationListQuery {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub statuses: Vec<String>,
+    pub committee_id: Option<i64>,
+    pub follow_ups_due: bool,
 }
 
 /// Grouping of the mediation figures.
@@ -542,6 +553,73 @@ impl App {
     pub async fn mediation(&self, actor: &Actor, id: i64) -> AppResult<MediationView> {
         let record = self.visible_mediation(actor, id).await?;
         self.mediation_view(record).await
+    }
+
+    /// A page of the mediations the actor sees (their committees' and their territory's), filtered: newest
+    /// first, or with `follow_ups_due` the agreements still to be visited, soonest visit first. Same
+    /// permission as the figures.
+    pub async fn list_mediations(
+        &self,
+        actor: &Actor,
+        query: &MediationListQuery,
+        page: Page,
+    ) -> AppResult<Paged<MediationView>> {
+        if !(actor.may(Permission::ReadFigures)
+            || actor.may(Permission::DispatchCases)
+            || actor.may(Permission::Mediate))
+        {
+            self.require(actor, Permission::ReadFigures).await?;
+        }
+        const STATUSES: [&str; 5] = ["accepted", "in_progress", "agreed", "failed", "followed_up"];
+        if let Some(bad) = query
+            .statuses
+            .iter()
+            .find(|s| !STATUSES.contains(&s.as_str()))
+        {
+            return Err(AppError::Validation(vec![FieldError::new(
+                "status",
+                "unknown",
+                format!(
+                    "未知的调解状态：{bad}（应为 accepted、in_progress、agreed、failed 或 followed_up）"
+                ),
+                format!(
+                    "unknown mediation status {bad}: accepted, in_progress, agreed, failed or followed_up"
+                ),
+            )]));
+        }
+        let (from, to) = match (query.from, query.to) {
+            (Some(from), Some(to)) => {
+                let (start, end) = period(from, to)?;
+                (Some(start), Some(end))
+            }
+            (Some(from), None) => (Some(start_of_local_day(from)), None),
+            (None, Some(to)) => (None, to.succ_opt().map(start_of_local_day)),
+            (None, None) => (None, None),
+        };
+        let filter = MediationFilter {
+            from,
+            to,
+            statuses: query.statuses.clone(),
+            committee_id: query.committee_id,
+            follow_ups_due: query.follow_ups_due,
+        };
+        let found = self
+            .store
+            .list_mediations(
+                &actor.visibility,
+                &self.actor_committees(actor),
+                &filter,
+                page,
+            )
+            .await?;
+        let mut items = Vec::with_capacity(found.items.len());
+        for record in found.items {
+            items.push(self.mediation_view(record).await?);
+        }
+        Ok(Paged {
+            items,
+            total: found.total,
+        })
     }
 
     /// The mediations of a case the actor sees.

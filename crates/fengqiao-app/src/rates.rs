@@ -152,6 +152,24 @@ fn rates_of(
     }
 }
 
+/// A group's counts split into what counts on the day of acceptance (the cohort's figures) and what counts on
+/// the day of registration (received, refused, merged).
+fn split_by_day(c: &RateCounts) -> (RateCounts, RateCounts) {
+    let registered = RateCounts {
+        received: c.received,
+        rejected: c.rejected,
+        merged: c.merged,
+        ..RateCounts::default()
+    };
+    let cohort = RateCounts {
+        received: 0,
+        rejected: 0,
+        merged: 0,
+        ..c.clone()
+    };
+    (cohort, registered)
+}
+
 /// The calendar months (or days) a period covers, clipped to it: (key, first day, last day).
 fn periods(from: NaiveDate, to: NaiveDate, by: Breakdown) -> Vec<(String, NaiveDate, NaiveDate)> {
     use chrono::Datelike;
@@ -243,39 +261,38 @@ impl App {
                         format!("at most {MAX_PERIODS} periods per breakdown: shorten the period"),
                     )]));
                 }
-                // From the rollup in two queries where it can answer; else one count per period.
-                if let Some(groups) = self
-                    .store
-                    .rate_trend(&scope, by == Breakdown::Month)
-                    .await?
-                {
-                    for (key, from, to) in periods {
-                        let counts = groups
-                            .iter()
-                            .find(|g| g.key.as_deref() == Some(key.as_str()))
-                            .map(|g| g.counts.clone())
-                            .unwrap_or_default();
-                        rows.push(RateRow {
-                            name: key.clone(),
-                            key,
-                            rates: rates_of(counts, from, to, scope.now),
-                        });
-                    }
-                    return Ok(RateBreakdown {
-                        by,
-                        from: query.from,
-                        to: query.to,
-                        computed_at: scope.now,
-                        rows,
-                    });
-                }
-                for (key, from, to) in periods {
-                    let narrowed = RateScope {
-                        from: start_of_local_day(from),
-                        to: start_of_local_day(to.succ_opt().unwrap_or(to)),
-                        ..scope.clone()
+                // From the rollup in two queries where it can answer; else in one grouped pass, each case's
+                // cohort figures counted on its day of acceptance and its registration on its day of
+                // registration.
+                let monthly = by == Breakdown::Month;
+                let by_period: std::collections::HashMap<String, RateCounts> =
+                    match self.store.rate_trend(&scope, monthly).await? {
+                        Some(groups) => groups
+                            .into_iter()
+                            .filter_map(|g| g.key.map(|k| (k, g.counts)))
+                            .collect(),
+                        None => {
+                            let group = if monthly {
+                                RateGroup::Month
+                            } else {
+                                RateGroup::Day
+                            };
+                            let mut out: std::collections::HashMap<String, RateCounts> =
+                                std::collections::HashMap::new();
+                            for g in self.store.rate_counts_by(&scope, group).await? {
+                                let (cohort, registered) = split_by_day(&g.counts);
+                                if let Some(accepted) = g.key {
+                                    out.entry(accepted).or_default().add(&cohort);
+                                }
+                                if let Some(created) = g.second_key {
+                                    out.entry(created).or_default().add(&registered);
+                                }
+                            }
+                            out
+                        }
                     };
-                    let counts = self.store.rate_counts(&narrowed).await?;
+                for (key, from, to) in periods {
+                    let counts = by_period.get(&key).cloned().unwrap_or_default();
                     rows.push(RateRow {
                         name: key.clone(),
                         key,

@@ -57,6 +57,19 @@ pub struct NewMediator {
     pub created_at: DateTime<Utc>,
 }
 
+/// Which mediations a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct MediationFilter {
+    /// Accepted in [from, to).
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Any of these statuses (any status when empty).
+    pub statuses: Vec<String>,
+    pub committee_id: Option<i64>,
+    /// Only agreements whose follow-up visit is still to be made.
+    pub follow_ups_due: bool,
+}
+
 /// A mediation as stored.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct MediationRecord {
@@ -614,6 +627,62 @@ impl Store {
                 out.push(mediation_from_row!(row));
             }
             Ok(out)
+        })
+    }
+
+    /// A page of the mediations visible by path or committee, filtered: newest first, or for the follow-up
+    /// desk the agreements still to be visited, soonest visit first.
+    pub async fn list_mediations(
+        &self,
+        visibility: &Visibility,
+        committees: &[i64],
+        filter: &MediationFilter,
+        page: Page,
+    ) -> StoreResult<Paged<MediationRecord>> {
+        let order = if filter.follow_ups_due {
+            "ORDER BY follow_up_due, id"
+        } else {
+            "ORDER BY accepted_at DESC, id DESC"
+        };
+        on_pool!(self, pool => {
+            let (items, total) = paged!(pool, page,
+                count: "SELECT COUNT(*) AS n FROM mediations WHERE (",
+                select: format!("SELECT {MEDIATION_COLUMNS} FROM mediations WHERE ("),
+                order: order,
+                |qb| {
+                    push_ranges!(qb, "path", visibility.path_prefixes);
+                    if !committees.is_empty() {
+                        qb.push(" OR committee_id IN (");
+                        let mut separated = qb.separated(", ");
+                        for id in committees {
+                            separated.push_bind(*id);
+                        }
+                        qb.push(")");
+                    }
+                    qb.push(")");
+                    if let Some(from) = filter.from {
+                        qb.push(" AND accepted_at >= ").push_bind(micros(from));
+                    }
+                    if let Some(to) = filter.to {
+                        qb.push(" AND accepted_at < ").push_bind(micros(to));
+                    }
+                    if !filter.statuses.is_empty() {
+                        qb.push(" AND status IN (");
+                        let mut separated = qb.separated(", ");
+                        for status in &filter.statuses {
+                            separated.push_bind(status.clone());
+                        }
+                        qb.push(")");
+                    }
+                    if let Some(id) = filter.committee_id {
+                        qb.push(" AND committee_id = ").push_bind(id);
+                    }
+                    if filter.follow_ups_due {
+                        qb.push(" AND status = 'agreed' AND follow_up_due IS NOT NULL");
+                    }
+                },
+                |row| mediation_from_row!(row));
+            Ok(Paged { items, total })
         })
     }
 

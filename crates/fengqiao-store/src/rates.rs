@@ -451,6 +451,10 @@ pub enum RateGroup {
     Category,
     /// By the units the case has been with (`dept:ID`, `grid:CODE`): a case counts once for each.
     Unit,
+    /// By local day: the key is (day of acceptance, day of registration); see [`Store::rate_trend`].
+    Day,
+    /// By local month, keyed like [`RateGroup::Day`].
+    Month,
 }
 
 /// One group's counts: its key (two parts for [`RateGroup::Place`], else the same value twice).
@@ -486,7 +490,8 @@ impl RateCounts {
 /// membership of the cohort and of the period's registrations is worked out once, then every figure sums
 /// over it.
 macro_rules! scan_counts {
-    ($pool:ident, $scope:expr, $group:expr) => {{
+    ($pool:ident, $scope:expr, $group:expr, $local_day:expr) => {{
+        let local_day: &dyn Fn(&str) -> String = &$local_day;
         let scope: &RateScope = $scope;
         let group: Option<RateGroup> = $group;
         let now = micros(scope.now);
@@ -535,6 +540,16 @@ macro_rules! scan_counts {
                 Some(RateGroup::Place) => qb.push(", path AS g1, owner_path AS g2"),
                 Some(RateGroup::Grid) => qb.push(", grid_code AS g1, grid_code AS g2"),
                 Some(RateGroup::Category) => qb.push(", category_code AS g1, category_code AS g2"),
+                Some(RateGroup::Day) => qb.push(format!(
+                    ", {} AS g1, {} AS g2",
+                    local_day("accepted_at"),
+                    local_day("created_at")
+                )),
+                Some(RateGroup::Month) => qb.push(format!(
+                    ", substr({}, 1, 7) AS g1, substr({}, 1, 7) AS g2",
+                    local_day("accepted_at"),
+                    local_day("created_at")
+                )),
                 Some(RateGroup::Unit) | None => &mut qb,
             };
             qb.push(", CASE WHEN ");
@@ -588,6 +603,18 @@ macro_rules! scan_counts {
     }};
 }
 
+/// The SQL of a stored time's local day (Asia/Shanghai, `YYYY-MM-DD`) on each backend.
+fn local_day_sql(store: &Store) -> impl Fn(&str) -> String + use<> {
+    let sqlite = matches!(store, Store::Sqlite(_));
+    move |column: &str| {
+        if sqlite {
+            format!("date(substr({column}, 1, 19), '+8 hours')")
+        } else {
+            format!("to_char({column} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')")
+        }
+    }
+}
+
 impl Store {
     /// Counts every figure for a scope (from the SQLite rollup when it can answer, else in one pass).
     pub async fn rate_counts(&self, scope: &RateScope) -> StoreResult<RateCounts> {
@@ -599,7 +626,8 @@ impl Store {
                 .map(|g| g.counts)
                 .unwrap_or_default());
         }
-        let rows = on_pool!(self, pool => scan_counts!(pool, scope, None));
+        let local_day = local_day_sql(self);
+        let rows = on_pool!(self, pool => scan_counts!(pool, scope, None, local_day));
         Ok(rows
             .into_iter()
             .next()
@@ -645,7 +673,8 @@ impl Store {
                 })
                 .collect());
         }
-        Ok(on_pool!(self, pool => scan_counts!(pool, scope, Some(group))))
+        let local_day = local_day_sql(self);
+        Ok(on_pool!(self, pool => scan_counts!(pool, scope, Some(group), local_day)))
     }
 
     /// The figures per local day (or month) of the period, from the SQLite rollup in two queries; `None` when

@@ -766,6 +766,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/mediations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The mediations the caller sees (their committees' and their territory's), newest first, paged; or the
+         *     agreements whose follow-up visit is still to be made, soonest first.
+         */
+        get: operations["list_mediations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/mediations/{id}": {
         parameters: {
             query?: never;
@@ -3708,6 +3728,53 @@ export interface operations {
                 key?: string;
                 /** @description Drill-down only: accepted, concluded, succeeded or performed. */
                 measure?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_mediations: {
+        parameters: {
+            query?: {
+                /** @description First local day of acceptance (inclusive). */
+                from?: string;
+                /** @description Last local day of acceptance (inclusive). */
+                to?: string;
+                /** @description Statuses, comma-separated: accepted, in_progress, agreed, failed, followed_up. */
+                status?: string;
+                committee_id?: number;
+                /** @description `true`: only agreements whose follow-up visit is still to be made, soonest visit first. */
+                follow_ups_due?: boolean;
+                page?: number;
+                per_page?: number;
             };
             header?: never;
             path?: never;

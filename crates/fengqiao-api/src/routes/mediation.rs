@@ -14,8 +14,10 @@ use utoipa_axum::routes;
 use crate::ApiState;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::wire::Paging;
 use fengqiao_app::mediation::{
-    CommitteeInput, DocumentFormat, MediationGroup, MediatorInput, OpenMediationInput,
+    CommitteeInput, DocumentFormat, MediationGroup, MediationListQuery, MediatorInput,
+    OpenMediationInput,
 };
 use fengqiao_domain::mediation::MediationCommand;
 
@@ -25,6 +27,7 @@ pub fn router() -> OpenApiRouter<ApiState> {
         .routes(routes!(get_committee))
         .routes(routes!(list_mediators, add_mediator))
         .routes(routes!(case_mediations, open_mediation))
+        .routes(routes!(list_mediations))
         .routes(routes!(get_mediation))
         .routes(routes!(act_on_mediation))
         .routes(routes!(agreement_document))
@@ -177,6 +180,51 @@ async fn open_mediation(
         StatusCode::CREATED
     };
     Ok((status, json_value(&view)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MediationListParams {
+    /// First local day of acceptance (inclusive).
+    pub from: Option<chrono::NaiveDate>,
+    /// Last local day of acceptance (inclusive).
+    pub to: Option<chrono::NaiveDate>,
+    /// Statuses, comma-separated: accepted, in_progress, agreed, failed, followed_up.
+    pub status: Option<String>,
+    pub committee_id: Option<i64>,
+    /// `true`: only agreements whose follow-up visit is still to be made, soonest visit first.
+    pub follow_ups_due: Option<bool>,
+}
+
+/// The mediations the caller sees (their committees' and their territory's), newest first, paged; or the
+/// agreements whose follow-up visit is still to be made, soonest first.
+#[utoipa::path(get, path = "/api/v1/mediations", tag = "mediation", security(("bearer" = [])), params(MediationListParams, Paging),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_mediations(
+    State(state): State<ApiState>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<MediationListParams>,
+    Query(paging): Query<Paging>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let query = MediationListQuery {
+        from: q.from,
+        to: q.to,
+        statuses: q
+            .status
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        committee_id: q.committee_id,
+        follow_ups_due: q.follow_ups_due.unwrap_or(false),
+    };
+    let page = state
+        .app
+        .list_mediations(&actor, &query, paging.page())
+        .await?;
+    Ok(json_value(&page))
 }
 
 /// One mediation with its hearing, sessions, agreement or failure and next path, judicial confirmation and

@@ -320,6 +320,13 @@ async fn a_land_dispute_goes_from_the_village_to_the_town_to_an_agreement_and_it
         assert_eq!(agreed["status"], "agreed");
         assert_eq!(agreed["follow_up_overdue"], false);
         assert_eq!(agreed["follow_up_due"], "2026-12-23T16:00:00Z");
+        // The follow-up desk's list: the agreement waits for its visit.
+        let (status, due) = s
+            .get(&t.leader, "/api/v1/mediations?follow_ups_due=true")
+            .await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {due}");
+        assert_eq!(due["total"], 1, "{backend}: {due}");
+        assert_eq!(due["items"][0]["id"], m2);
         mediate(
             &s,
             &med_t,
@@ -474,6 +481,50 @@ async fn a_land_dispute_goes_from_the_village_to_the_town_to_an_agreement_and_it
         assert_eq!(drill.as_array().unwrap().len(), 1);
         assert_eq!(drill[0]["mediation_id"], m2);
         assert_eq!(drill[0]["case_id"], case_id);
+        // The list, newest first, filtered by status and committee, paged.
+        let list = |q: &'static str| {
+            let token = t.leader.clone();
+            let s = &s;
+            async move {
+                s.get(
+                    &token,
+                    &format!("/api/v1/mediations?from=2026-11-01&to=2026-12-31{q}"),
+                )
+                .await
+            }
+        };
+        let (status, all) = list("").await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {all}");
+        assert_eq!(all["total"], 2, "{backend}: {all}");
+        assert_eq!(all["items"][0]["id"], m2, "newest first");
+        assert_eq!(all["items"][0]["committee_name"], "太平镇人民调解委员会");
+        let (_, failed) = list("&status=failed").await;
+        assert_eq!(failed["total"], 1);
+        assert_ne!(failed["items"][0]["id"], m2);
+        let (_, one_page) = list("&per_page=1&page=2").await;
+        assert_eq!(
+            (
+                one_page["total"].as_i64(),
+                one_page["items"].as_array().map(Vec::len)
+            ),
+            (Some(2), Some(1))
+        );
+        let (_, by_committee) = s
+            .get(
+                &t.leader,
+                &format!("/api/v1/mediations?committee_id={town}"),
+            )
+            .await;
+        assert_eq!(by_committee["total"], 1);
+        let (_, none_due) = s
+            .get(&t.leader, "/api/v1/mediations?follow_ups_due=true")
+            .await;
+        assert_eq!(none_due["total"], 0, "{backend}: followed up: {none_due}");
+        let (status, body) = list("&status=done").await;
+        assert_eq!(
+            (status, body["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("status"))
+        );
         // Another town's mediator counts nothing of this.
         let med_o = s.login("med_o").await;
         let (_, theirs) = s
@@ -483,6 +534,8 @@ async fn a_land_dispute_goes_from_the_village_to_the_town_to_an_agreement_and_it
             )
             .await;
         assert_eq!(theirs["total"]["accepted"], 0, "{backend}: {theirs}");
+        let (_, their_list) = s.get(&med_o, "/api/v1/mediations").await;
+        assert_eq!(their_list["total"], 0, "{backend}: {their_list}");
         // The mediator's success rate is visible to whoever chooses one.
         let (_, mediators) = s
             .get(

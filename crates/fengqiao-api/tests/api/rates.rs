@@ -446,6 +446,32 @@ async fn rates_match_a_hand_computed_fixture_and_drill_down_to_their_cases() -> 
                 .await;
             assert_eq!(row["rates"]["counts"], one["counts"], "{backend} {day}");
         }
+        // A narrowed trend (by category: counted in one grouped pass, not from the rollup) agrees day by day.
+        let (_, narrowed) = s
+            .get(
+                &t.leader,
+                &format!("/api/v1/rates/breakdown?region_code={TOWN_A}&category=dispute&from=2026-11-22&to=2026-11-25&by=day"),
+            )
+            .await;
+        for row in narrowed["rows"].as_array().unwrap() {
+            let day = row["key"].as_str().unwrap();
+            let (_, one) = s
+                .get(
+                    &t.leader,
+                    &format!(
+                        "/api/v1/rates?region_code={TOWN_A}&category=dispute&from={day}&to={day}"
+                    ),
+                )
+                .await;
+            assert_eq!(
+                row["rates"]["counts"], one["counts"],
+                "{backend} dispute {day}"
+            );
+        }
+        assert_eq!(
+            narrowed["rows"][1]["rates"]["counts"]["cohort"], 3,
+            "{backend}: {narrowed}"
+        );
         // By month over a period starting mid-month: the months are clipped to the period.
         let (_, months) = s
             .get(

@@ -54,6 +54,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/locate"),
     ("get", "/api/v1/mediation-figures"),
     ("get", "/api/v1/mediation-figures/mediations"),
+    ("get", "/api/v1/mediations"),
     ("get", "/api/v1/mediations/{id}"),
     ("post", "/api/v1/mediations/{id}/actions"),
     ("get", "/api/v1/mediations/{id}/agreement"),
