@@ -68,17 +68,32 @@ impl App {
                 start_of_local_day(next),
             )
             .await?;
+        // The units' names in one query per kind of unit.
+        let labels: Vec<&str> = figures
+            .overdue_by_unit
+            .iter()
+            .map(|e| e.label.as_str())
+            .collect();
+        let department_ids: Vec<i64> = labels
+            .iter()
+            .filter_map(|l| l.strip_prefix("dept:")?.parse().ok())
+            .collect();
+        let grid_codes: Vec<String> = labels
+            .iter()
+            .filter_map(|l| l.strip_prefix("grid:").map(str::to_string))
+            .collect();
+        let departments = self.store.department_names(&department_ids).await?;
+        let grids = self.store.grid_names(&grid_codes).await?;
         let mut unit_names = std::collections::BTreeMap::new();
-        for entry in &figures.overdue_by_unit {
-            let name = if let Some(id) = entry
-                .label
+        for label in labels {
+            let name = if let Some(id) = label
                 .strip_prefix("dept:")
                 .and_then(|id| id.parse::<i64>().ok())
             {
-                self.store.get_department(id).await?.map(|d| d.name)
-            } else if let Some(code) = entry.label.strip_prefix("grid:") {
-                self.store.get_grid(code).await?.map(|g| g.name)
-            } else if let Some(code) = entry.label.strip_prefix("region:") {
+                departments.get(&id).cloned()
+            } else if let Some(code) = label.strip_prefix("grid:") {
+                grids.get(code).cloned()
+            } else if let Some(code) = label.strip_prefix("region:") {
                 self.store
                     .get_region(code)
                     .await?
@@ -86,10 +101,7 @@ impl App {
             } else {
                 None
             };
-            unit_names.insert(
-                entry.label.clone(),
-                name.unwrap_or_else(|| entry.label.clone()),
-            );
+            unit_names.insert(label.to_string(), name.unwrap_or_else(|| label.to_string()));
         }
         Ok(Bulletin {
             region_code: region.code,

@@ -347,12 +347,11 @@ impl App {
             }
             Breakdown::Grid => {
                 let groups = self.store.rate_counts_by(&scope, RateGroup::Grid).await?;
+                let codes: Vec<String> = groups.iter().filter_map(|g| g.key.clone()).collect();
+                let names = self.store.grid_names(&codes).await?;
                 for g in groups {
                     let Some(code) = g.key else { continue };
-                    let name = match self.store.get_grid(&code).await? {
-                        Some(grid) => grid.name,
-                        None => code.clone(),
-                    };
+                    let name = names.get(&code).cloned().unwrap_or_else(|| code.clone());
                     rows.push(RateRow {
                         key: code,
                         name,
@@ -362,18 +361,18 @@ impl App {
             }
             Breakdown::Department => {
                 let groups = self.store.rate_counts_by(&scope, RateGroup::Unit).await?;
-                for GroupCounts { key, counts, .. } in groups {
-                    let Some(key) = key else { continue };
-                    let Some(id) = key
-                        .strip_prefix("dept:")
-                        .and_then(|id| id.parse::<i64>().ok())
-                    else {
-                        continue;
-                    };
-                    let name = match self.store.get_department(id).await? {
-                        Some(d) => d.name,
-                        None => key.clone(),
-                    };
+                let departments: Vec<(String, i64, RateCounts)> = groups
+                    .into_iter()
+                    .filter_map(|GroupCounts { key, counts, .. }| {
+                        let key = key?;
+                        let id = key.strip_prefix("dept:")?.parse::<i64>().ok()?;
+                        Some((key, id, counts))
+                    })
+                    .collect();
+                let ids: Vec<i64> = departments.iter().map(|d| d.1).collect();
+                let names = self.store.department_names(&ids).await?;
+                for (key, id, counts) in departments {
+                    let name = names.get(&id).cloned().unwrap_or_else(|| key.clone());
                     rows.push(RateRow {
                         key,
                         name,

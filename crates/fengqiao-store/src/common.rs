@@ -529,6 +529,52 @@ impl Store {
         })
     }
 
+    /// The names of the grids with these codes (for labelling figures), in one query.
+    pub async fn grid_names(
+        &self,
+        codes: &[String],
+    ) -> StoreResult<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
+        if codes.is_empty() {
+            return Ok(out);
+        }
+        on_pool!(self, pool => {
+            let mut qb = sqlx::QueryBuilder::new("SELECT code, name FROM grids WHERE code IN (");
+            let mut separated = qb.separated(", ");
+            for code in codes {
+                separated.push_bind(code.clone());
+            }
+            qb.push(")");
+            for row in qb.build().fetch_all(pool).await? {
+                out.insert(row.try_get("code")?, row.try_get("name")?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// The names of the departments with these ids (for labelling figures), in one query.
+    pub async fn department_names(
+        &self,
+        ids: &[i64],
+    ) -> StoreResult<std::collections::HashMap<i64, String>> {
+        let mut out = std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        on_pool!(self, pool => {
+            let mut qb = sqlx::QueryBuilder::new("SELECT id, name FROM departments WHERE id IN (");
+            let mut separated = qb.separated(", ");
+            for id in ids {
+                separated.push_bind(*id);
+            }
+            qb.push(")");
+            for row in qb.build().fetch_all(pool).await? {
+                out.insert(row.try_get("id")?, row.try_get("name")?);
+            }
+            Ok(out)
+        })
+    }
+
     pub async fn list_grids(
         &self,
         visibility: &Visibility,
