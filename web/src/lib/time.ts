@@ -2,8 +2,12 @@
 
 const TZ = 'Asia/Shanghai'
 
+// One formatter for the page: making an Intl.DateTimeFormat costs far more than using one, and a list page
+// formats hundreds of times.
+let formatter: Intl.DateTimeFormat | null = null
+
 const parts = (d: Date) => {
-  const fmt = new Intl.DateTimeFormat('en-CA', {
+  const fmt = (formatter ??= new Intl.DateTimeFormat('en-CA', {
     timeZone: TZ,
     year: 'numeric',
     month: '2-digit',
@@ -11,7 +15,7 @@ const parts = (d: Date) => {
     hour: '2-digit',
     minute: '2-digit',
     hourCycle: 'h23',
-  })
+  }))
   const out: Record<string, string> = {}
   for (const p of fmt.formatToParts(d)) out[p.type] = p.value
   return out
