@@ -341,6 +341,14 @@ fn owning_region(region: &RegionCode) -> RegionCode {
     }
 }
 
+/// A timeline entry with the display name of the staff member who acted (`actor` is `user:ID`), if any.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEvent {
+    #[serde(flatten)]
+    pub event: fengqiao_store::EventRecord,
+    pub actor_name: Option<String>,
+}
+
 impl App {
     /// The lifecycle's view of an actor: roles and the units they act for.
     pub fn case_actor(&self, actor: &Actor) -> CaseActor {
@@ -534,11 +542,7 @@ impl App {
     }
 
     /// A case's timeline.
-    pub async fn case_timeline(
-        &self,
-        actor: &Actor,
-        id: i64,
-    ) -> AppResult<Vec<fengqiao_store::EventRecord>> {
+    pub async fn case_timeline(&self, actor: &Actor, id: i64) -> AppResult<Vec<TimelineEvent>> {
         self.visible_case(actor, id).await?;
         let mut events = self.store.case_events(id).await?;
         for event in &mut events {
@@ -547,7 +551,22 @@ impl App {
                     serde_json::from_str(&mask_text(&text)).unwrap_or(serde_json::Value::Null);
             }
         }
-        Ok(events)
+        let user_of = |actor: &str| {
+            actor
+                .strip_prefix("user:")
+                .and_then(|id| id.parse::<i64>().ok())
+        };
+        let mut ids: Vec<i64> = events.iter().filter_map(|e| user_of(&e.actor)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let names = self.store.user_display_names(&ids).await?;
+        Ok(events
+            .into_iter()
+            .map(|event| TimelineEvent {
+                actor_name: user_of(&event.actor).and_then(|id| names.get(&id).cloned()),
+                event,
+            })
+            .collect())
     }
 
     /// Cases the actor may see.

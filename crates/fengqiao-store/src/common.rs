@@ -552,6 +552,29 @@ impl Store {
         })
     }
 
+    /// The display names of the users with these ids (for naming who acted on a timeline), in one query.
+    pub async fn user_display_names(
+        &self,
+        ids: &[i64],
+    ) -> StoreResult<std::collections::HashMap<i64, String>> {
+        let mut out = std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        on_pool!(self, pool => {
+            let mut qb = sqlx::QueryBuilder::new("SELECT id, display_name FROM users WHERE id IN (");
+            let mut separated = qb.separated(", ");
+            for id in ids {
+                separated.push_bind(*id);
+            }
+            qb.push(")");
+            for row in qb.build().fetch_all(pool).await? {
+                out.insert(row.try_get("id")?, row.try_get("display_name")?);
+            }
+            Ok(out)
+        })
+    }
+
     /// The names of the departments with these ids (for labelling figures), in one query.
     pub async fn department_names(
         &self,

@@ -124,6 +124,7 @@ const en: Messages = {
     recorded: 'Follow-up recorded',
   },
   case: {
+    citizen: 'Citizen',
     number: 'Number', title: 'Title', status: 'Status', kind: 'Kind', channel: 'Channel', category: 'Category',
     urgency: 'Urgency', createdAt: 'Registered', updatedAt: 'Updated', address: 'Address', grid: 'Grid', region: 'Region',
     owner: 'Owning center', units: 'Units', leadUnit: 'Lead unit', deadlines: 'Deadlines', timeline: 'Timeline',

@@ -113,6 +113,7 @@ const zh = {
     outcome: '回访结果', note: '回访记录', record: '记录回访', reopen: '不满意，重办', reopenReason: '重办理由', recorded: '已记录回访',
   },
   case: {
+    citizen: '群众',
     number: '编号', title: '标题', status: '状态', kind: '类型', channel: '渠道', category: '类别', urgency: '紧急程度',
     createdAt: '登记时间', updatedAt: '更新时间', address: '地址', grid: '网格', region: '区划', owner: '责任中心',
     units: '办理单位', leadUnit: '主办单位', deadlines: '期限', timeline: '办理过程', parties: '当事人', map: '位置',

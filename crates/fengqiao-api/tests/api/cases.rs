@@ -387,6 +387,15 @@ async fn a_dispute_walks_the_whole_path_from_walk_in_to_archive() -> TestResult 
             ],
             "{backend}"
         );
+        // Who acted is named: every staff step carries the user's display name.
+        for e in timeline.as_array().unwrap() {
+            if e["actor"].as_str().unwrap().starts_with("user:") {
+                assert!(
+                    e["actor_name"].as_str().is_some_and(|n| !n.is_empty()),
+                    "{backend}: {e}"
+                );
+            }
+        }
         let audit = s.audit("case.").await;
         let for_case: Vec<_> = audit
             .iter()
