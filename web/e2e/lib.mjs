@@ -79,7 +79,7 @@ export async function act(page, action, fill = {}) {
   const form = page.locator('.el-dialog:visible [data-testid=action-form]')
   await form.waitFor()
   for (const [field, value] of Object.entries(fill)) {
-    if (field === 'lead') await pickOption(page, form.locator('[data-field=lead]'), value)
+    if (field === 'lead' || field === 'leader_user_id') await pickOption(page, form.locator(`[data-field=${field}]`), value)
     else await form.locator(`[data-field=${field}]`).fill(value)
   }
   await page.click('.el-dialog:visible [data-testid=action-submit]')

@@ -180,6 +180,10 @@ export default async function staffStory(browser, base) {
     await act(page, 'approve_extension', { note: '同意延期三个工作日' })
     await page.waitForSelector('[data-testid=timeline] [data-event=extension_approved]', { timeout: 15000 })
     check('the dispatcher granted the extension', (await page.locator('text=待审批的延期申请').count()) === 0)
+    // Leader ownership (领导包案): the town leader picked by name.
+    await act(page, 'assign_leader', { leader_user_id: '周镇长' })
+    await page.waitForSelector('[data-testid=timeline] [data-event=leader_assigned]', { timeout: 15000 })
+    check('the dispatcher names the owning leader from a list of leaders', (await page.locator('[data-testid=timeline] [data-event=leader_assigned]').count()) === 1)
   }
 
   {
@@ -217,7 +221,7 @@ export default async function staffStory(browser, base) {
     check('the follow-up recorded satisfaction and closed it', (await waitStatus(page, 'closed')) === 'closed')
     await page.waitForSelector('[data-testid=timeline] [data-event]')
     const events = await page.locator('[data-testid=timeline] [data-event]').evaluateAll((els) => els.map((e) => e.textContent.trim()))
-    const expected = ['登记', '受理', '派单', '签收', '退回', '退回裁定', '签收', '申请延期', '同意延期', '办结', '审核通过', '回访']
+    const expected = ['登记', '受理', '派单', '签收', '退回', '退回裁定', '签收', '申请延期', '同意延期', '领导包案', '办结', '审核通过', '回访']
     check('the timeline shows every step in order', JSON.stringify(events) === JSON.stringify(expected), JSON.stringify(events))
     await screen(page, '08-case-closed')
     // The case list with a search, and the XLSX export of the current filter.

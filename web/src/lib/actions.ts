@@ -1,7 +1,7 @@
 // Which actions on a case the page offers, from the user's permissions and the case's status (the server
 // decides; this only avoids offering what would certainly be refused), and what each action asks for.
 
-export type FieldKind = 'text' | 'textarea' | 'unit' | 'units' | 'days' | 'outcome' | 'datetime' | 'decision' | 'number'
+export type FieldKind = 'text' | 'textarea' | 'unit' | 'units' | 'days' | 'outcome' | 'datetime' | 'decision' | 'number' | 'leader'
 
 export interface ActionField { name: string; label: string; kind: FieldKind; required?: boolean; minLength?: number }
 
@@ -61,7 +61,7 @@ export const ACTIONS: Record<string, ActionSpec> = {
     action: 'supervise', label: 'console.supervise', type: 'warning',
     fields: [{ name: 'due', label: 'console.superviseDue', kind: 'datetime', required: true }, { name: 'note', label: 'console.superviseNote', kind: 'textarea', required: true }],
   },
-  assign_leader: { action: 'assign_leader', label: 'console.leader', type: 'default', fields: [{ name: 'leader_user_id', label: 'console.leaderUser', kind: 'number', required: true }] },
+  assign_leader: { action: 'assign_leader', label: 'console.leader', type: 'default', fields: [{ name: 'leader_user_id', label: 'console.leaderUser', kind: 'leader', required: true }] },
   add_note: { action: 'add_note', label: 'case.addNote', type: 'default', fields: [{ name: 'text', label: 'case.noteText', kind: 'textarea', required: true }] },
 }
 
