@@ -534,22 +534,7 @@ impl Store {
         &self,
         codes: &[String],
     ) -> StoreResult<std::collections::HashMap<String, String>> {
-        let mut out = std::collections::HashMap::new();
-        if codes.is_empty() {
-            return Ok(out);
-        }
-        on_pool!(self, pool => {
-            let mut qb = sqlx::QueryBuilder::new("SELECT code, name FROM grids WHERE code IN (");
-            let mut separated = qb.separated(", ");
-            for code in codes {
-                separated.push_bind(code.clone());
-            }
-            qb.push(")");
-            for row in qb.build().fetch_all(pool).await? {
-                out.insert(row.try_get("code")?, row.try_get("name")?);
-            }
-            Ok(out)
-        })
+        self.names_of("grids", "code", "name", codes).await
     }
 
     /// The display names of the users with these ids (for naming who acted on a timeline), in one query.
@@ -557,22 +542,7 @@ impl Store {
         &self,
         ids: &[i64],
     ) -> StoreResult<std::collections::HashMap<i64, String>> {
-        let mut out = std::collections::HashMap::new();
-        if ids.is_empty() {
-            return Ok(out);
-        }
-        on_pool!(self, pool => {
-            let mut qb = sqlx::QueryBuilder::new("SELECT id, display_name FROM users WHERE id IN (");
-            let mut separated = qb.separated(", ");
-            for id in ids {
-                separated.push_bind(*id);
-            }
-            qb.push(")");
-            for row in qb.build().fetch_all(pool).await? {
-                out.insert(row.try_get("id")?, row.try_get("display_name")?);
-            }
-            Ok(out)
-        })
+        self.names_of("users", "id", "display_name", ids).await
     }
 
     /// The names of the departments with these ids (for labelling figures), in one query.
@@ -580,19 +550,46 @@ impl Store {
         &self,
         ids: &[i64],
     ) -> StoreResult<std::collections::HashMap<i64, String>> {
+        self.names_of("departments", "id", "name", ids).await
+    }
+
+    /// `key → name` for the rows of `table` whose `key_column` is one of `keys`, in one query.
+    async fn names_of<K>(
+        &self,
+        table: &str,
+        key_column: &str,
+        name_column: &str,
+        keys: &[K],
+    ) -> StoreResult<std::collections::HashMap<K, String>>
+    where
+        K: Clone
+            + Eq
+            + std::hash::Hash
+            + Send
+            + Sync
+            + for<'q> sqlx::Encode<'q, sqlx::Sqlite>
+            + sqlx::Type<sqlx::Sqlite>
+            + for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+            + for<'q> sqlx::Encode<'q, sqlx::Postgres>
+            + sqlx::Type<sqlx::Postgres>
+            + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+            + 'static,
+    {
         let mut out = std::collections::HashMap::new();
-        if ids.is_empty() {
+        if keys.is_empty() {
             return Ok(out);
         }
         on_pool!(self, pool => {
-            let mut qb = sqlx::QueryBuilder::new("SELECT id, name FROM departments WHERE id IN (");
+            let mut qb = sqlx::QueryBuilder::new(format!(
+                "SELECT {key_column} AS k, {name_column} AS n FROM {table} WHERE {key_column} IN ("
+            ));
             let mut separated = qb.separated(", ");
-            for id in ids {
-                separated.push_bind(*id);
+            for key in keys {
+                separated.push_bind(key.clone());
             }
             qb.push(")");
             for row in qb.build().fetch_all(pool).await? {
-                out.insert(row.try_get("id")?, row.try_get("name")?);
+                out.insert(row.try_get("k")?, row.try_get("n")?);
             }
             Ok(out)
         })

@@ -912,26 +912,8 @@ impl Store {
         event: &EventDraft,
         audit: &[AuditDraft],
     ) -> StoreResult<i64> {
-        on_pool!(self, pool => {
-            let mut tx = begin_write!(self, pool);
-            let done = sqlx::query("UPDATE petitions SET status = $1, current_due = $2, state = $3, updated_at = $4, version = version + 1 WHERE id = $5 AND version = $6")
-                .bind(&change.status)
-                .bind(change.due_or_closed.map(micros))
-                .bind(&change.state)
-                .bind(micros(change.at))
-                .bind(change.id)
-                .bind(change.expected_version)
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() == 0 {
-                tx.rollback().await?;
-                return Err(StoreError::Conflict("the petition changed since it was read".into()));
-            }
-            insert_record_event!(tx, &format!("petition:{}", change.id), event);
-            insert_audit!(tx, audit);
-            tx.commit().await?;
-            Ok(change.expected_version + 1)
-        })
+        self.change_record("petitions", "current_due", "petition", change, event, audit)
+            .await
     }
 
     /// The history of a record (`petition:ID`, `backlog:ID`).
@@ -1260,9 +1242,39 @@ impl Store {
         event: &EventDraft,
         audit: &[AuditDraft],
     ) -> StoreResult<i64> {
+        self.change_record(
+            "backlog_cases",
+            "closed_at",
+            "backlog",
+            change,
+            event,
+            audit,
+        )
+        .await
+    }
+
+    /// Writes a step of a record kept as a state (`petitions`, `backlog_cases`) if it is still at the version
+    /// read: its status, its dated column (`due_or_closed`), state and version, with the history entry under
+    /// `KIND:ID` and the audit records, all or nothing.
+    async fn change_record(
+        &self,
+        table: &str,
+        dated_column: &str,
+        kind: &str,
+        change: &StateChange,
+        event: &EventDraft,
+        audit: &[AuditDraft],
+    ) -> StoreResult<i64> {
+        let sql = format!(
+            "UPDATE {table} SET status = $1, {dated_column} = $2, state = $3, updated_at = $4, version = version + 1 WHERE id = $5 AND version = $6"
+        );
+        let conflict = match kind {
+            "backlog" => "the backlog case changed since it was read".to_string(),
+            other => format!("the {other} changed since it was read"),
+        };
         on_pool!(self, pool => {
             let mut tx = begin_write!(self, pool);
-            let done = sqlx::query("UPDATE backlog_cases SET status = $1, closed_at = $2, state = $3, updated_at = $4, version = version + 1 WHERE id = $5 AND version = $6")
+            let done = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(&change.status)
                 .bind(change.due_or_closed.map(micros))
                 .bind(&change.state)
@@ -1273,9 +1285,9 @@ impl Store {
                 .await?;
             if done.rows_affected() == 0 {
                 tx.rollback().await?;
-                return Err(StoreError::Conflict("the backlog case changed since it was read".into()));
+                return Err(StoreError::Conflict(conflict));
             }
-            insert_record_event!(tx, &format!("backlog:{}", change.id), event);
+            insert_record_event!(tx, &format!("{kind}:{}", change.id), event);
             insert_audit!(tx, audit);
             tx.commit().await?;
             Ok(change.expected_version + 1)
