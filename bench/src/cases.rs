@@ -49,6 +49,8 @@ pub struct CasesOptions {
     pub rate_runs: usize,
     /// Keep the data directory and the PostgreSQL database afterwards (their places are printed).
     pub keep: bool,
+    /// Stop after the intake (no seeding, no reads).
+    pub intake_only: bool,
 }
 
 /// Intake figures.
@@ -94,6 +96,15 @@ pub struct ReadSeries {
 pub struct BackendReport {
     pub backend: Backend,
     pub intake: IntakeReport,
+    /// What follows the intake: seeding and the reads (absent with `--only intake`).
+    pub after: Option<AfterIntake>,
+    /// Where the data was kept (with `--keep`).
+    pub kept: Option<String>,
+}
+
+/// The seeded database and the reads over it.
+#[derive(Debug, Clone)]
+pub struct AfterIntake {
     pub seed: SeedReport,
     pub dispatcher_queue: ReadSeries,
     pub handler_inbox: ReadSeries,
@@ -102,8 +113,6 @@ pub struct BackendReport {
     /// How long the restarted server was busy (startup, background indexing) before the reads, and whether it
     /// went idle within the limit.
     pub settle: (Duration, bool),
-    /// Where the data was kept (with `--keep`).
-    pub kept: Option<String>,
     /// Render times in headless Chromium and the shipped JavaScript's size (or why not measured).
     pub render: Result<crate::render::RenderReport, String>,
 }
@@ -241,6 +250,14 @@ async fn run_backend(
     let intake = run_logged(&server, intake(&server, &fixture, options)).await;
     server.stop().await?;
     let intake = intake?;
+    if options.intake_only {
+        return Ok(BackendReport {
+            backend,
+            intake,
+            after: None,
+            kept: None,
+        });
+    }
 
     eprintln!("cases on {name}: seeding {} cases …", group(cases));
     let db = Db::open(url).await?;
@@ -285,14 +302,16 @@ async fn run_backend(
     Ok(BackendReport {
         backend,
         intake,
-        seed: seeded,
-        dispatcher_queue,
-        handler_inbox,
-        county_rates,
-        memory,
-        settle,
+        after: Some(AfterIntake {
+            seed: seeded,
+            dispatcher_queue,
+            handler_inbox,
+            county_rates,
+            memory,
+            settle,
+            render,
+        }),
         kept: None,
-        render,
     })
 }
 

@@ -54,6 +54,8 @@ enum Only {
     Geo,
     Login,
     Cases,
+    /// The cases section's intake only.
+    Intake,
     Search,
 }
 
@@ -70,10 +72,11 @@ struct Options {
     keep: bool,
 }
 
-const USAGE: &str = "usage: bench [--only geo|login|cases|search] [--quick] [--keep]
+const USAGE: &str = "usage: bench [--only geo|login|cases|intake|search] [--quick] [--keep]
   --only geo     point-to-grid lookups only
   --only login   logins over HTTP only
   --only cases   case intake, work queues, rates and memory over HTTP (SQLite and PostgreSQL)
+  --only intake  case intake over HTTP only (SQLite and PostgreSQL), without seeding or reads
   --only search  Chinese full-text search over 1,000,000 synthetic cases (the index itself)
   --quick        smaller sizes, for a smoke run (figures are rougher)
   --keep         keep the cases benchmark's data directories and PostgreSQL database (prints where)";
@@ -97,7 +100,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
             }
             "--only" => args
                 .next()
-                .ok_or("--only needs geo, login, cases or search")?,
+                .ok_or("--only needs geo, login, cases, intake or search")?,
             "-h" | "--help" => return Err(String::new()),
             other => match other.strip_prefix("--only=") {
                 Some(value) => value.to_string(),
@@ -108,10 +111,11 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
             "geo" => Only::Geo,
             "login" => Only::Login,
             "cases" => Only::Cases,
+            "intake" => Only::Intake,
             "search" => Only::Search,
             other => {
                 return Err(format!(
-                    "--only takes geo, login, cases or search, not {other:?}"
+                    "--only takes geo, login, cases, intake or search, not {other:?}"
                 ));
             }
         };
@@ -181,7 +185,7 @@ fn run(options: Options) -> anyhow::Result<()> {
         let report = runtime.block_on(login::run(&login_options))?;
         print_login(&report);
     }
-    if options.only.runs(Only::Cases) {
+    if options.only.runs(Only::Cases) || options.only == Only::Intake {
         run_cases(&runtime, options, cores)?;
     }
     if options.only.runs(Only::Search) {
@@ -207,6 +211,7 @@ fn cases_options(options: Options) -> cases::CasesOptions {
             queue_warmup: 20,
             rate_runs: 10,
             keep: options.keep,
+            intake_only: options.only == Only::Intake,
         }
     } else {
         cases::CasesOptions {
@@ -219,6 +224,7 @@ fn cases_options(options: Options) -> cases::CasesOptions {
             queue_warmup: 50,
             rate_runs: 20,
             keep: options.keep,
+            intake_only: options.only == Only::Intake,
         }
     }
 }
@@ -355,13 +361,20 @@ fn print_cases(r: &cases::BackendReport, cores: usize) {
             .map(|e| format!("; first error: {e}"))
             .unwrap_or_default(),
     );
+    if let Some(kept) = &r.kept {
+        println!("  kept: {kept}");
+    }
+    let kind = r.backend;
+    let Some(r) = &r.after else {
+        return;
+    };
     let s = &r.seed;
     let insert_rate = if s.insert_secs > 0.0 {
         s.inserted as f64 / s.insert_secs
     } else {
         0.0
     };
-    let after = match r.backend {
+    let after = match kind {
         db::Backend::Sqlite => "WAL checkpoint",
         db::Backend::Postgres => "VACUUM ANALYZE",
     };
@@ -436,7 +449,7 @@ fn print_cases(r: &cases::BackendReport, cores: usize) {
             "server memory at {} cases ({backend}, after the reads; /proc/PID/status of the server): heap ≈ RssAnon {} (anonymous resident memory: malloc arenas{}, thread stacks), VmRSS {} (RssFile {}), peak VmHWM {}",
             group(s.cases),
             mib(m.rss_anon_kib),
-            match r.backend {
+            match kind {
                 db::Backend::Sqlite => " incl. SQLite's page cache",
                 db::Backend::Postgres => "",
             },
@@ -471,9 +484,6 @@ fn print_cases(r: &cases::BackendReport, cores: usize) {
             );
         }
         Err(why) => println!("render in headless Chromium ({backend}): {why}"),
-    }
-    if let Some(kept) = &r.kept {
-        println!("  kept: {kept}");
     }
 }
 
