@@ -785,6 +785,58 @@ macro_rules! push_case_filters {
     }};
 }
 
+/// A case's number: its prefix (owning region and local date) and its sequence of the day.
+pub(crate) fn case_number(prefix: &str, seq: i64) -> String {
+    format!("{prefix}-{seq:04}")
+}
+
+/// Numbers this PostgreSQL server takes from `case_numbers` a block at a time.
+const NUMBER_BLOCK: i64 = 16;
+
+/// Case numbers for PostgreSQL, handed out from blocks of `NUMBER_BLOCK` a server reserves in one short
+/// statement of its own. Numbers stay unique across servers; a block left unused at a restart leaves a gap,
+/// which DESIGN.md allows ("unique, readable and may have gaps").
+#[derive(Debug, Default)]
+pub(crate) struct NumberBlocks {
+    /// Per prefix: the next number to hand out and the block's last.
+    blocks: std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>,
+}
+
+impl NumberBlocks {
+    fn take(&self, prefix: &str) -> Option<i64> {
+        let mut blocks = self.blocks.lock().unwrap_or_else(|e| e.into_inner());
+        let (next, last) = blocks.get_mut(prefix)?;
+        if *next > *last {
+            return None;
+        }
+        *next += 1;
+        Some(*next - 1)
+    }
+
+    pub(crate) async fn next(&self, pool: &sqlx::PgPool, prefix: &str) -> StoreResult<String> {
+        if let Some(seq) = self.take(prefix) {
+            return Ok(case_number(prefix, seq));
+        }
+        let last: i64 = sqlx::query(
+            "INSERT INTO case_numbers (prefix, last) VALUES ($1, $2) \
+             ON CONFLICT (prefix) DO UPDATE SET last = case_numbers.last + excluded.last RETURNING last",
+        )
+        .bind(prefix)
+        .bind(NUMBER_BLOCK)
+        .fetch_one(pool)
+        .await?
+        .try_get("last")?;
+        let first = last - NUMBER_BLOCK + 1;
+        let mut blocks = self.blocks.lock().unwrap_or_else(|e| e.into_inner());
+        // Prefixes carry the date: yesterday's blocks are of no more use.
+        if blocks.len() > 10_000 {
+            blocks.clear();
+        }
+        blocks.insert(prefix.to_string(), (first + 1, last));
+        Ok(case_number(prefix, first))
+    }
+}
+
 /// Recomputes a case's response-rate columns from its dispatch records (after they changed).
 const RESPONSE_COLUMNS_UPDATE: &str = "UPDATE cases SET \
     responses_on_time = (SELECT COUNT(*) FROM case_dispatches d WHERE d.case_id = cases.id \
@@ -796,9 +848,10 @@ const RESPONSE_COLUMNS_UPDATE: &str = "UPDATE cases SET \
     WHERE id = $1";
 
 /// One registration's writes, on a connection inside a transaction the caller owns (its own, or a group
-/// commit's savepoint). Evaluates to what it did; writes nothing else on an idempotent replay.
+/// commit's savepoint). Evaluates to what it did; writes nothing else on an idempotent replay. `$number` is a
+/// number already handed out (PostgreSQL, `NumberBlocks`), or None to take the next one of its prefix here.
 macro_rules! create_case_unit {
-    ($conn:ident, $case:expr, $idempotency:expr, $audit:expr, $now:expr) => {
+    ($conn:ident, $case:expr, $idempotency:expr, $audit:expr, $now:expr, $number:expr) => {
         async {
             if let Some(key) = $idempotency {
                 let inserted = sqlx::query("INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING")
@@ -820,12 +873,17 @@ macro_rules! create_case_unit {
                     return Ok(CreateUnit::Existing { same_body: hash == key.request_hash, case_id });
                 }
             }
-            let seq: i64 = sqlx::query("INSERT INTO case_numbers (prefix, last) VALUES ($1, 1) ON CONFLICT (prefix) DO UPDATE SET last = case_numbers.last + 1 RETURNING last")
-                .bind(&$case.number_prefix)
-                .fetch_one(&mut *$conn)
-                .await?
-                .try_get("last")?;
-            let number = format!("{}-{seq:04}", $case.number_prefix);
+            let number = match $number {
+                Some(number) => number,
+                None => {
+                    let seq: i64 = sqlx::query("INSERT INTO case_numbers (prefix, last) VALUES ($1, 1) ON CONFLICT (prefix) DO UPDATE SET last = case_numbers.last + 1 RETURNING last")
+                        .bind(&$case.number_prefix)
+                        .fetch_one(&mut *$conn)
+                        .await?
+                        .try_get("last")?;
+                    case_number(&$case.number_prefix, seq)
+                }
+            };
             let c = &$case.columns;
             let id: i64 = sqlx::query(
                 "INSERT INTO cases (number, tracking_hash, kind, channel, urgency, status, category_code, title, description, tags, address, lng, lat, \
@@ -958,11 +1016,21 @@ impl Store {
             }
             insert_audit!(tx, audit);
             tx.commit().await?;
+            self.reference().clear();
             Ok(categories.len())
         })
     }
 
+    /// A category (cached; see `reference.rs`).
     pub async fn get_category(&self, code: &str) -> StoreResult<Option<CategoryRecord>> {
+        self.cached::<crate::reference::Categories, _, _, _>(
+            code.to_string(),
+            self.load_category(code),
+        )
+        .await
+    }
+
+    async fn load_category(&self, code: &str) -> StoreResult<Option<CategoryRecord>> {
         on_pool!(self, pool => {
             let row = sqlx::query("SELECT * FROM categories WHERE code = $1").bind(code).fetch_optional(pool).await?;
             Ok(match row {
@@ -1071,16 +1139,26 @@ impl Store {
                         Some(data),
                         Box::new(move |conn| {
                             Box::pin(async move {
-                                create_case_unit!(conn, case, idempotency.as_ref(), audit, now)
-                                    .await
+                                create_case_unit!(
+                                    conn,
+                                    case,
+                                    idempotency.as_ref(),
+                                    audit,
+                                    now,
+                                    None::<String>
+                                )
+                                .await
                             })
                         }),
                     )
                     .await?
             }
             Store::Postgres(s) => {
+                // The number comes first, outside the transaction: taking it inside would hold its prefix's
+                // row lock until the commit and queue every registration of the town on that day behind it.
+                let number = s.numbers.next(&s.pool, &case.number_prefix).await?;
                 let mut tx = s.pool.begin().await?;
-                let unit = create_case_unit!(tx, case, idempotency, audit, now).await;
+                let unit = create_case_unit!(tx, case, idempotency, audit, now, Some(number)).await;
                 match unit {
                     Ok(CreateUnit::Created(id, number)) => {
                         tx.commit().await?;

@@ -359,6 +359,63 @@ impl Store {
     // ---------------------------------------------------------------- regions
 
     /// Inserts or renames regions (parents before children, as sorted by code), all or nothing.
+    /// A region (cached; see `reference.rs`).
+    pub async fn get_region(&self, code: &str) -> StoreResult<Option<RegionRecord>> {
+        self.cached::<reference::Regions, _, _, _>(code.to_string(), self.load_region(code))
+            .await
+    }
+
+    /// A grid (cached; see `reference.rs`).
+    pub async fn get_grid(&self, code: &str) -> StoreResult<Option<GridRecord>> {
+        self.cached::<reference::Grids, _, _, _>(code.to_string(), self.load_grid(code))
+            .await
+    }
+
+    /// A department (cached; see `reference.rs`).
+    pub async fn get_department(&self, id: i64) -> StoreResult<Option<DepartmentRecord>> {
+        self.cached::<reference::Departments, _, _, _>(id, self.load_department(id))
+            .await
+    }
+
+    pub(crate) fn reference(&self) -> &reference::ReferenceCache {
+        match self {
+            Store::Sqlite(s) => &s.reference,
+            Store::Postgres(s) => &s.reference,
+        }
+    }
+
+    /// The cached value of `key`, or what `load` reads (kept unless the cache was cleared meanwhile).
+    pub(crate) async fn cached<T, K, V, F>(&self, key: K, load: F) -> StoreResult<V>
+    where
+        T: reference::Table<K, V>,
+        K: std::hash::Hash + Eq,
+        V: Clone,
+        F: std::future::Future<Output = StoreResult<V>>,
+    {
+        match self.reference().get::<T, K, V>(&key) {
+            Ok(value) => Ok(value),
+            Err(generation) => {
+                let value = load.await?;
+                self.reference()
+                    .fill::<T, K, V>(generation, key, value.clone());
+                Ok(value)
+            }
+        }
+    }
+
+    /// Reads the reference tables' version and drops the cache when it moved (for work that runs no session
+    /// query, such as the background sweeps).
+    pub async fn check_reference_version(&self) -> StoreResult<()> {
+        let version: i64 = on_pool!(self, pool => {
+            sqlx::query("SELECT version FROM reference_version WHERE id = 1")
+                .fetch_one(pool)
+                .await?
+                .try_get("version")?
+        });
+        self.reference().observe(version);
+        Ok(())
+    }
+
     pub async fn upsert_regions(
         &self,
         regions: &[NewRegion],
@@ -398,11 +455,12 @@ impl Store {
             }
             insert_audit!(tx, audit);
             tx.commit().await?;
+            self.reference().clear();
             Ok(regions.len())
         })
     }
 
-    pub async fn get_region(&self, code: &str) -> StoreResult<Option<RegionRecord>> {
+    async fn load_region(&self, code: &str) -> StoreResult<Option<RegionRecord>> {
         on_pool!(self, pool => {
             let row = sqlx::query("SELECT code, name, parent_code, level, path FROM regions WHERE code = $1")
                 .bind(code)
@@ -498,11 +556,12 @@ impl Store {
             }
             insert_audit!(tx, audit);
             tx.commit().await?;
+            self.reference().clear();
             Ok(grids.len())
         })
     }
 
-    pub async fn get_grid(&self, code: &str) -> StoreResult<Option<GridRecord>> {
+    async fn load_grid(&self, code: &str) -> StoreResult<Option<GridRecord>> {
         on_pool!(self, pool => {
             let row = sqlx::query("SELECT code, village_code, name, kind, geometry, path, worker_user_id, leader_user_id FROM grids WHERE code = $1")
                 .bind(code)
@@ -657,6 +716,7 @@ impl Store {
             }
             insert_audit!(tx, audit);
             tx.commit().await?;
+            self.reference().clear();
             Ok(())
         })
     }
@@ -699,11 +759,12 @@ impl Store {
             }
             insert_audit!(tx, &audit);
             tx.commit().await?;
+            self.reference().clear();
             Ok(DepartmentRecord { id, name: department.name.clone(), kind: department.kind.clone(), region_code: department.region_code.clone(), path })
         })
     }
 
-    pub async fn get_department(&self, id: i64) -> StoreResult<Option<DepartmentRecord>> {
+    async fn load_department(&self, id: i64) -> StoreResult<Option<DepartmentRecord>> {
         on_pool!(self, pool => {
             let row = sqlx::query("SELECT id, name, kind, region_code, path FROM departments WHERE id = $1")
                 .bind(id)
@@ -895,6 +956,7 @@ impl Store {
             sqlx::query("UPDATE users SET updated_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
             insert_audit!(tx, audit);
             tx.commit().await?;
+            self.reference().clear();
             Ok(())
         })
     }
@@ -928,29 +990,33 @@ impl Store {
 
     /// The live session behind a token hash, with its user as they are now.
     pub async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>> {
-        // The session and its user in one query; then the user's roles.
+        // The session, its user and the reference tables' version in one query; the user's roles from the
+        // cache when they have not changed (`reference.rs`).
         let found = on_pool!(self, pool => {
-            let row = sqlx::query("SELECT s.csrf_token, s.last_seen_at, s.expires_at, u.id, u.username, u.display_name, u.disabled, u.can_unmask, u.department_id, u.grid_code, u.home_path FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1")
+            let row = sqlx::query("SELECT s.csrf_token, s.last_seen_at, s.expires_at, u.id, u.username, u.display_name, u.disabled, u.can_unmask, u.department_id, u.grid_code, u.home_path, \
+                                   (SELECT version FROM reference_version WHERE id = 1) AS reference_version \
+                                   FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1")
                 .bind(token_hash)
                 .fetch_optional(pool)
                 .await?;
             match row {
-                Some(row) => {
-                    let mut users = vec![user_from_row!(row)];
-                    load_roles!(pool, users);
-                    Some((
-                        row.try_get::<String, _>("csrf_token")?,
-                        row.try_get::<DateTime<Utc>, _>("last_seen_at")?,
-                        row.try_get::<DateTime<Utc>, _>("expires_at")?,
-                        users.pop(),
-                    ))
-                }
+                Some(row) => Some((
+                    row.try_get::<String, _>("csrf_token")?,
+                    row.try_get::<DateTime<Utc>, _>("last_seen_at")?,
+                    row.try_get::<DateTime<Utc>, _>("expires_at")?,
+                    row.try_get::<i64, _>("reference_version")?,
+                    user_from_row!(row),
+                )),
                 None => None,
             }
         });
-        let Some((csrf_token, last_seen_at, expires_at, Some(user))) = found else {
+        let Some((csrf_token, last_seen_at, expires_at, version, mut user)) = found else {
             return Ok(None);
         };
+        self.reference().observe(version);
+        user.roles = self
+            .cached::<reference::Roles, _, _, _>(user.id, self.load_roles(user.id))
+            .await?;
         Ok(Some(SessionRecord {
             token_hash: token_hash.to_string(),
             csrf_token,
@@ -958,6 +1024,18 @@ impl Store {
             expires_at,
             user,
         }))
+    }
+
+    async fn load_roles(&self, user_id: i64) -> StoreResult<Vec<RoleGrant>> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query("SELECT role, scope FROM user_roles WHERE user_id = $1 ORDER BY role, scope")
+                .bind(user_id)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|r| Ok(RoleGrant { role: r.try_get("role")?, scope: r.try_get("scope")? }))
+                .collect()
+        })
     }
 
     pub async fn touch_session(

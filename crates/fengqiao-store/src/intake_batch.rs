@@ -124,7 +124,7 @@ pub(crate) async fn create_batch(
     for &i in &creating {
         let prefix = jobs[i].case.number_prefix.as_str();
         let seq = next_seq.get_mut(prefix).expect("every prefix was numbered");
-        numbers.push(format!("{prefix}-{seq:04}"));
+        numbers.push(crate::cases::case_number(prefix, *seq));
         *seq += 1;
     }
 

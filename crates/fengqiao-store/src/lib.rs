@@ -13,6 +13,7 @@ mod mediation;
 mod points;
 mod rates;
 mod records;
+mod reference;
 mod writer;
 
 pub use bulletin::*;
@@ -71,12 +72,15 @@ pub enum Store {
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: writer::SqliteWriter,
+    reference: std::sync::Arc<reference::ReferenceCache>,
 }
 
 /// The PostgreSQL backend.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    reference: std::sync::Arc<reference::ReferenceCache>,
+    numbers: std::sync::Arc<cases::NumberBlocks>,
 }
 
 impl Store {
@@ -94,7 +98,11 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            Ok(Store::Postgres(PgStore { pool }))
+            Ok(Store::Postgres(PgStore {
+                pool,
+                reference: Default::default(),
+                numbers: Default::default(),
+            }))
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::BadUrl(e.to_string()))?
@@ -106,15 +114,27 @@ impl Store {
                 // Read through a shared memory map (SQLite's largest by default, 2 GiB) rather than each
                 // connection's small page cache: a list page's row lookups stay warm whichever connection
                 // serves it, and the mapped pages are the OS's file cache, not the server's heap.
-                .pragma("mmap_size", "2147418112");
+                .pragma("mmap_size", "2147418112")
+                // No connection checkpoints when it commits: the group commit would wait for it. A task of
+                // its own copies the WAL back into the database instead (`writer::checkpoint`).
+                .pragma("wal_autocheckpoint", "0");
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .min_connections(1)
                 .connect_with(options)
                 .await?;
-            let connection = pool.acquire().await?.detach();
+            let mut connection = pool.acquire().await?.detach();
+            // The writer's own page cache keeps the index pages it keeps changing (32 MiB).
+            sqlx::raw_sql("PRAGMA cache_size = -32768")
+                .execute(&mut connection)
+                .await?;
             let writer = writer::SqliteWriter::start(connection);
-            Ok(Store::Sqlite(SqliteStore { pool, writer }))
+            tokio::spawn(writer::checkpoint(pool.clone()));
+            Ok(Store::Sqlite(SqliteStore {
+                pool,
+                writer,
+                reference: Default::default(),
+            }))
         } else {
             Err(StoreError::BadUrl(
                 "expected sqlite:PATH or postgres://…".into(),

@@ -181,6 +181,32 @@ async fn run(mut connection: SqliteConnection, mut receiver: mpsc::Receiver<Job>
     }
 }
 
+/// How often the WAL is copied back into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Copies the WAL back into the database every `CHECKPOINT_EVERY`, beside the writer rather than inside its
+/// commits (connections have `wal_autocheckpoint = 0`). A passive checkpoint never blocks the writer or the
+/// readers; SQLite starts the WAL over once a checkpoint has caught up. Ends when the pool is closed.
+pub(crate) async fn checkpoint(pool: sqlx::SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::raw_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+        }
+    }
+}
+
 /// Writes the batch's registrations together inside a savepoint: `Some(results)` when it worked, `None` when
 /// it failed and was rolled back (the caller then runs them one by one), `Err` when not even that worked.
 async fn together(

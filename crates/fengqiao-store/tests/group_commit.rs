@@ -3,64 +3,8 @@
 use chrono::{TimeZone, Utc};
 use fengqiao_store::*;
 
-fn new_case(i: usize, category: Option<&str>) -> NewCase {
-    let at = Utc
-        .with_ymd_and_hms(2026, 11, 23, 2, 0, 0)
-        .single()
-        .expect("time");
-    NewCase {
-        number_prefix: "37-20261123".into(),
-        tracking_hash: format!("hash{i}"),
-        kind: "request".into(),
-        channel: "phone".into(),
-        urgency: "normal".into(),
-        title: format!("case {i}"),
-        description: "路灯不亮".into(),
-        tags: Vec::new(),
-        address: String::new(),
-        lng: None,
-        lat: None,
-        placement: "none".into(),
-        grid_code: None,
-        basic_grid_code: None,
-        region_code: "37".into(),
-        path: "/37/".into(),
-        created_by: None,
-        created_at: at,
-        columns: CaseColumns {
-            status: "registered".into(),
-            category_code: category.map(str::to_string),
-            owner_region: "37".into(),
-            owner_path: "/37/".into(),
-            lead_unit: None,
-            units: Vec::new(),
-            claimed_by: None,
-            leader_owner: None,
-            response_due: None,
-            handling_due: None,
-            follow_up_due: None,
-            feedback_due: None,
-            clock_paused: false,
-            deadline_provisional: false,
-            reopen_count: 0,
-            merged_into: None,
-            satisfaction: None,
-            state: "{}".into(),
-            accepted_at: None,
-            resolved_at: None,
-            closed_at: None,
-        },
-        parties: Vec::new(),
-        event: EventDraft {
-            name: "registered".into(),
-            from_status: "registered".into(),
-            to_status: "registered".into(),
-            actor: "test".into(),
-            at,
-            detail: serde_json::json!({}),
-        },
-    }
-}
+mod common;
+use common::new_case;
 
 #[tokio::test]
 async fn a_failing_unit_rolls_back_alone_and_the_rest_commit()

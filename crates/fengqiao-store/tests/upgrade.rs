@@ -6,6 +6,8 @@
 use chrono::{DateTime, Duration, Utc};
 use fengqiao_store::*;
 
+mod common;
+
 const T0: &str = "2026-11-02T02:00:00+00:00";
 
 fn at(hours: f64) -> String {
@@ -16,33 +18,9 @@ fn at(hours: f64) -> String {
 }
 
 async fn stores(dir: &std::path::Path) -> Vec<Store> {
-    let mut out = vec![
-        Store::connect(&Store::sqlite_url_in(dir))
-            .await
-            .expect("sqlite"),
-    ];
-    match std::env::var("FQ_TEST_POSTGRES_URL") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            let unique = std::time::SystemTime::UNIX_EPOCH
-                .elapsed()
-                .map_or(0, |d| d.as_nanos());
-            let name = format!("fq_upgrade_{}_{unique}", std::process::id());
-            let admin = Store::connect(&admin_url).await.expect("postgres admin");
-            admin
-                .execute_raw(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create database");
-            let i = admin_url.rfind('/').expect("database in the URL");
-            out.push(
-                Store::connect(&format!("{}/{name}", &admin_url[..i]))
-                    .await
-                    .expect("postgres"),
-            );
-        }
-        _ => assert!(
-            std::env::var("FQ_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "FQ_REQUIRE_POSTGRES=1 but FQ_TEST_POSTGRES_URL is not set"
-        ),
+    let mut out = Vec::new();
+    for url in common::database_urls(dir, "upgrade").await {
+        out.push(Store::connect(&url).await.expect("connect"));
     }
     out
 }

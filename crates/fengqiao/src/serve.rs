@@ -120,7 +120,7 @@ fn spawn_indexer(app: App) {
     });
 }
 
-/// Runs the background sweeps: seal the audit trail every second, purge old sessions and login failures,
+/// Runs the background sweeps: check the reference tables' version and seal the audit trail every second, purge old sessions and login failures,
 /// and on PostgreSQL reload the grid index that another server may have changed.
 fn spawn_sweeps(app: App) {
     tokio::spawn(async move {
@@ -129,6 +129,10 @@ fn spawn_sweeps(app: App) {
         loop {
             tick.tick().await;
             n += 1;
+            // Work without a session query sees other servers' (and the CLI's) reference changes this way.
+            if let Err(e) = app.store.check_reference_version().await {
+                tracing::warn!(error = %e, "checking the reference tables' version failed");
+            }
             if let Err(e) = app.seal_audit().await {
                 tracing::warn!(error = %e, "sealing the audit trail failed; will retry");
             }
