@@ -1157,22 +1157,30 @@ impl Store {
                 // The number comes first, outside the transaction: taking it inside would hold its prefix's
                 // row lock until the commit and queue every registration of the town on that day behind it.
                 let number = s.numbers.next(&s.pool, &case.number_prefix).await?;
-                let mut tx = s.pool.begin().await?;
-                let unit = create_case_unit!(tx, case, idempotency, audit, now, Some(number)).await;
-                match unit {
-                    Ok(CreateUnit::Created(id, number)) => {
-                        tx.commit().await?;
-                        CreateUnit::Created(id, number)
+                let fast = crate::pg_intake::create_in_one_statement(
+                    &s.pool,
+                    case,
+                    &number,
+                    idempotency,
+                    audit,
+                    now,
+                )
+                .await;
+                let unit = match fast {
+                    Some(id) => Ok(CreateUnit::Created(id, number)),
+                    None => {
+                        let mut tx = s.pool.begin().await?;
+                        let unit =
+                            create_case_unit!(tx, case, idempotency, audit, now, Some(number))
+                                .await;
+                        match &unit {
+                            Ok(CreateUnit::Created(..)) => tx.commit().await?,
+                            _ => tx.rollback().await?,
+                        }
+                        unit
                     }
-                    Ok(other) => {
-                        tx.rollback().await?;
-                        other
-                    }
-                    Err(e) => {
-                        tx.rollback().await?;
-                        return Err(e);
-                    }
-                }
+                };
+                unit?
             }
         };
         match unit {

@@ -186,6 +186,9 @@ macro_rules! load_roles {
     }};
 }
 
+/// Audit records sealed per UPDATE (3 values each, under both backends' limits on bound values).
+const SEAL_ROWS_PER_UPDATE: usize = 2_000;
+
 /// Time truncated to microseconds, the precision both backends keep.
 pub(crate) fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(at.timestamp_micros()).unwrap_or(at)
@@ -331,6 +334,7 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
             let sealed_now = rows.len() as i64;
+            let mut sealed: Vec<(i64, i64, String)> = Vec::with_capacity(rows.len());
             for row in rows {
                 let entry = AuditEntry {
                     id: row.try_get("id")?,
@@ -344,12 +348,16 @@ impl Store {
                 };
                 seq += 1;
                 previous = chain_hash(&previous, seq, &entry);
-                sqlx::query("UPDATE audit_log SET chain_seq = $1, hash = $2 WHERE id = $3")
-                    .bind(seq)
-                    .bind(hex::encode(previous))
-                    .bind(entry.id)
-                    .execute(&mut *tx)
-                    .await?;
+                sealed.push((entry.id, seq, hex::encode(previous)));
+            }
+            // One statement per chunk rather than one per record: the sealer holds the write lock meanwhile.
+            for chunk in sealed.chunks(SEAL_ROWS_PER_UPDATE) {
+                let mut qb = sqlx::QueryBuilder::new("WITH x(id, seq, hash) AS (");
+                qb.push_values(chunk, |mut b, (id, seq, hash)| {
+                    b.push_bind(*id).push_bind(*seq).push_bind(hash.clone());
+                });
+                qb.push(") UPDATE audit_log SET chain_seq = x.seq, hash = x.hash FROM x WHERE audit_log.id = x.id");
+                qb.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(SealOutcome { sealed_now, head_seq: seq, head_hash: previous })
@@ -358,7 +366,6 @@ impl Store {
 
     // ---------------------------------------------------------------- regions
 
-    /// Inserts or renames regions (parents before children, as sorted by code), all or nothing.
     /// A region (cached; see `reference.rs`).
     pub async fn get_region(&self, code: &str) -> StoreResult<Option<RegionRecord>> {
         self.cached::<reference::Regions, _, _, _>(code.to_string(), self.load_region(code))
@@ -416,6 +423,7 @@ impl Store {
         Ok(())
     }
 
+    /// Inserts or renames regions (parents before children, as sorted by code), all or nothing.
     pub async fn upsert_regions(
         &self,
         regions: &[NewRegion],

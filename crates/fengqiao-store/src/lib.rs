@@ -10,6 +10,7 @@ mod cases;
 mod bulletin;
 mod intake_batch;
 mod mediation;
+mod pg_intake;
 mod points;
 mod rates;
 mod records;
@@ -114,22 +115,20 @@ impl Store {
                 // Read through a shared memory map (SQLite's largest by default, 2 GiB) rather than each
                 // connection's small page cache: a list page's row lookups stay warm whichever connection
                 // serves it, and the mapped pages are the OS's file cache, not the server's heap.
-                .pragma("mmap_size", "2147418112")
-                // No connection checkpoints when it commits: the group commit would wait for it. A task of
-                // its own copies the WAL back into the database instead (`writer::checkpoint`).
-                .pragma("wal_autocheckpoint", "0");
+                .pragma("mmap_size", "2147418112");
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .min_connections(1)
                 .connect_with(options)
                 .await?;
             let mut connection = pool.acquire().await?.detach();
-            // The writer's own page cache keeps the index pages it keeps changing (32 MiB).
-            sqlx::raw_sql("PRAGMA cache_size = -32768")
+            // The writer's own page cache keeps the index pages it keeps changing (32 MiB), and its commits
+            // do not checkpoint: it does that after answering (`writer::checkpoint`).
+            sqlx::raw_sql("PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 0")
                 .execute(&mut connection)
                 .await?;
             let writer = writer::SqliteWriter::start(connection);
-            tokio::spawn(writer::checkpoint(pool.clone()));
+            tokio::spawn(writer::checkpoint_beside(pool.clone()));
             Ok(Store::Sqlite(SqliteStore {
                 pool,
                 writer,

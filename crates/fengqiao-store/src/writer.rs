@@ -88,7 +88,21 @@ async fn exec(connection: &mut SqliteConnection, sql: &'static str) -> Result<()
 }
 
 async fn run(mut connection: SqliteConnection, mut receiver: mpsc::Receiver<Job>) {
-    while let Some(first) = receiver.recv().await {
+    let mut checkpointed = std::time::Instant::now();
+    // Whether the WAL holds commits of this writer that no checkpoint has copied yet.
+    let mut behind = false;
+    loop {
+        let first = match tokio::time::timeout(CHECKPOINT_EVERY, receiver.recv()).await {
+            Ok(Some(job)) => job,
+            Ok(None) => break,
+            Err(_) => {
+                if behind {
+                    checkpoint(&mut connection).await;
+                    (checkpointed, behind) = (std::time::Instant::now(), false);
+                }
+                continue;
+            }
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match receiver.try_recv() {
@@ -167,6 +181,11 @@ async fn run(mut connection: SqliteConnection, mut receiver: mpsc::Receiver<Job>
                 for (reply, result) in done {
                     let _ = reply.send(result);
                 }
+                behind = true;
+                if checkpointed.elapsed() >= CHECKPOINT_EVERY {
+                    checkpoint(&mut connection).await;
+                    (checkpointed, behind) = (std::time::Instant::now(), false);
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "group commit failed; every unit of the batch is refused");
@@ -181,14 +200,19 @@ async fn run(mut connection: SqliteConnection, mut receiver: mpsc::Receiver<Job>
     }
 }
 
-/// How often the WAL is copied back into the database.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+/// How often the writer copies the WAL back into the database while it is writing.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
-/// Copies the WAL back into the database every `CHECKPOINT_EVERY`, beside the writer rather than inside its
-/// commits (connections have `wal_autocheckpoint = 0`). A passive checkpoint never blocks the writer or the
-/// readers; SQLite starts the WAL over once a checkpoint has caught up. Ends when the pool is closed.
-pub(crate) async fn checkpoint(pool: sqlx::SqlitePool) {
-    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+/// How often a reader connection copies the WAL back into the database beside the writer.
+const BACKGROUND_CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Copies the WAL back into the database from a pool connection every `BACKGROUND_CHECKPOINT_EVERY`, beside
+/// the writer: a passive checkpoint blocks neither the writer nor the readers, so most of the copying happens
+/// off the writer's path, and the writer's own checkpoint (below) finds little left. Only the writer's lets
+/// SQLite start the WAL over, because it runs just before the writer's next transaction. Ends when the pool
+/// closes.
+pub(crate) async fn checkpoint_beside(pool: sqlx::SqlitePool) {
+    let mut tick = tokio::time::interval(BACKGROUND_CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
@@ -198,12 +222,19 @@ pub(crate) async fn checkpoint(pool: sqlx::SqlitePool) {
         if let Err(e) = sqlx::raw_sql("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(&pool)
             .await
+            && !pool.is_closed()
         {
-            if pool.is_closed() {
-                return;
-            }
-            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+            tracing::warn!(error = %e, "WAL checkpoint beside the writer failed; will retry");
         }
+    }
+}
+
+/// Copies the WAL back into the database. The writer's connection has `wal_autocheckpoint = 0`, so its
+/// commits never wait for this; the writer runs it itself after answering a batch (and when it falls idle),
+/// which lets SQLite start the WAL over at its next transaction.
+async fn checkpoint(connection: &mut SqliteConnection) {
+    if let Err(e) = exec(connection, "PRAGMA wal_checkpoint(PASSIVE)").await {
+        tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
     }
 }
 

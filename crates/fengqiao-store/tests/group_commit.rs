@@ -1,4 +1,5 @@
-//! Group commit on SQLite: concurrent registrations share transactions, and one that fails rolls back alone.
+//! Registration under concurrency: on SQLite concurrent registrations share group commits and one that fails
+//! rolls back alone; on both backends (PostgreSQL when `FQ_TEST_POSTGRES_URL` is set) retries with one key make one case.
 
 use chrono::{TimeZone, Utc};
 use fengqiao_store::*;
@@ -84,85 +85,88 @@ async fn a_failing_unit_rolls_back_alone_and_the_rest_commit()
 #[tokio::test]
 async fn concurrent_retries_with_one_key_make_one_case() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let store = Store::connect(&Store::sqlite_url_in(dir.path())).await?;
-    store.migrate().await?;
-    let at = Utc
-        .with_ymd_and_hms(2026, 11, 23, 2, 0, 0)
-        .single()
-        .expect("time");
-    store
-        .upsert_regions(
-            &[NewRegion {
-                code: "37".into(),
-                name: "山东省".into(),
-                parent_code: None,
-                level: "province".into(),
-            }],
-            at,
-            &[],
-        )
-        .await?;
-    // 20 retries of one submission, 10 uses of a second key (half of them with another body), 10 without keys.
-    let mut tasks = Vec::new();
-    for i in 0..40 {
-        let store = store.clone();
-        let case = new_case(i, None);
-        let key = match i {
-            0..20 => Some(("device:1", "k1", "body-a")),
-            20..25 => Some(("device:1", "k2", "body-a")),
-            25..30 => Some(("device:1", "k2", "body-b")),
-            _ => None,
+    // The SQLite group commit, and PostgreSQL's one-statement registration with its fallback.
+    for url in common::database_urls(dir.path(), "retries").await {
+        let store = Store::connect(&url).await?;
+        store.migrate().await?;
+        let at = Utc
+            .with_ymd_and_hms(2026, 11, 23, 2, 0, 0)
+            .single()
+            .expect("time");
+        store
+            .upsert_regions(
+                &[NewRegion {
+                    code: "37".into(),
+                    name: "山东省".into(),
+                    parent_code: None,
+                    level: "province".into(),
+                }],
+                at,
+                &[],
+            )
+            .await?;
+        // 20 retries of one submission, 10 uses of a second key (half of them with another body), 10 without keys.
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let store = store.clone();
+            let case = new_case(i, None);
+            let key = match i {
+                0..20 => Some(("device:1", "k1", "body-a")),
+                20..25 => Some(("device:1", "k2", "body-a")),
+                25..30 => Some(("device:1", "k2", "body-b")),
+                _ => None,
+            }
+            .map(|(scope, key, hash)| IdempotencyDraft {
+                scope: scope.into(),
+                key: key.into(),
+                request_hash: hash.into(),
+            });
+            tasks.push(tokio::spawn(async move {
+                (i, store.create_case(&case, key.as_ref(), &[]).await)
+            }));
         }
-        .map(|(scope, key, hash)| IdempotencyDraft {
-            scope: scope.into(),
-            key: key.into(),
-            request_hash: hash.into(),
-        });
-        tasks.push(tokio::spawn(async move {
-            (i, store.create_case(&case, key.as_ref(), &[]).await)
-        }));
-    }
-    let (mut created, mut replayed, mut reused) = (Vec::new(), Vec::new(), Vec::new());
-    for task in tasks {
-        let (i, outcome) = task.await?;
-        match outcome? {
-            CreateOutcome::Created(record) => created.push((i, record.id)),
-            CreateOutcome::Replayed(record) => replayed.push((i, record.id)),
-            CreateOutcome::KeyReused => reused.push(i),
+        let (mut created, mut replayed, mut reused) = (Vec::new(), Vec::new(), Vec::new());
+        for task in tasks {
+            let (i, outcome) = task.await?;
+            match outcome? {
+                CreateOutcome::Created(record) => created.push((i, record.id)),
+                CreateOutcome::Replayed(record) => replayed.push((i, record.id)),
+                CreateOutcome::KeyReused => reused.push(i),
+            }
         }
+        assert_eq!(
+            created.len(),
+            12,
+            "one case per key and one per keyless submission"
+        );
+        let first_k1 = created
+            .iter()
+            .find(|(i, _)| *i < 20)
+            .expect("k1 made a case")
+            .1;
+        let k1_replays: Vec<_> = replayed.iter().filter(|(i, _)| *i < 20).collect();
+        assert_eq!(k1_replays.len(), 19);
+        assert!(k1_replays.iter().all(|(_, id)| *id == first_k1));
+        // k2: whichever body came first made the case; the same body replays it, the other is refused.
+        let (first_k2, k2_case) = *created
+            .iter()
+            .find(|(i, _)| (20..30).contains(i))
+            .expect("k2 made a case");
+        let same = |i: usize| (i < 25) == (first_k2 < 25);
+        for (i, id) in replayed.iter().filter(|(i, _)| (20..30).contains(i)) {
+            assert!(same(*i), "{i} replayed with another body");
+            assert_eq!(*id, k2_case);
+        }
+        assert_eq!(reused.len(), 5);
+        assert!(reused.iter().all(|i| !same(*i)));
+        let everything = CaseVisibility {
+            path_prefixes: vec!["/".into()],
+            units: Vec::new(),
+        };
+        let listed = store
+            .list_cases(&everything, &CaseFilter::default(), Page::default())
+            .await?;
+        assert_eq!(listed.total, 12, "no retry left a second case");
     }
-    assert_eq!(
-        created.len(),
-        12,
-        "one case per key and one per keyless submission"
-    );
-    let first_k1 = created
-        .iter()
-        .find(|(i, _)| *i < 20)
-        .expect("k1 made a case")
-        .1;
-    let k1_replays: Vec<_> = replayed.iter().filter(|(i, _)| *i < 20).collect();
-    assert_eq!(k1_replays.len(), 19);
-    assert!(k1_replays.iter().all(|(_, id)| *id == first_k1));
-    // k2: whichever body came first made the case; the same body replays it, the other is refused.
-    let (first_k2, k2_case) = *created
-        .iter()
-        .find(|(i, _)| (20..30).contains(i))
-        .expect("k2 made a case");
-    let same = |i: usize| (i < 25) == (first_k2 < 25);
-    for (i, id) in replayed.iter().filter(|(i, _)| (20..30).contains(i)) {
-        assert!(same(*i), "{i} replayed with another body");
-        assert_eq!(*id, k2_case);
-    }
-    assert_eq!(reused.len(), 5);
-    assert!(reused.iter().all(|i| !same(*i)));
-    let everything = CaseVisibility {
-        path_prefixes: vec!["/".into()],
-        units: Vec::new(),
-    };
-    let listed = store
-        .list_cases(&everything, &CaseFilter::default(), Page::default())
-        .await?;
-    assert_eq!(listed.total, 12, "no retry left a second case");
     Ok(())
 }
