@@ -847,6 +847,65 @@ const RESPONSE_COLUMNS_UPDATE: &str = "UPDATE cases SET \
         AND d.responded_at IS NULL AND d.ended_at IS NULL) \
     WHERE id = $1";
 
+/// The columns a new case is inserted with, in the order `bind_new_case!` binds them ($1 … $38, with `version`
+/// written as 1 between $31 and $32 and `updated_at` as $33 again).
+macro_rules! new_case_columns {
+    () => {
+        "number, tracking_hash, kind, channel, urgency, status, category_code, title, description, tags, address, lng, lat, \
+         placement, grid_code, basic_grid_code, region_code, path, owner_region, owner_path, lead_unit, claimed_by, leader_owner, \
+         response_due, handling_due, follow_up_due, deadline_provisional, reopen_count, merged_into, satisfaction, state, version, \
+         created_by, created_at, updated_at, accepted_at, resolved_at, closed_at, feedback_due, clock_paused"
+    };
+}
+pub(crate) use new_case_columns;
+
+/// Binds a new case's values $1 … $38 to `$query` (see `new_case_columns!`).
+macro_rules! bind_new_case {
+    ($query:expr, $case:expr, $number:expr, $now:expr) => {{
+        let c = &$case.columns;
+        $query
+            .bind(&$number)
+            .bind(&$case.tracking_hash)
+            .bind(&$case.kind)
+            .bind(&$case.channel)
+            .bind(&$case.urgency)
+            .bind(&c.status)
+            .bind(&c.category_code)
+            .bind(&$case.title)
+            .bind(&$case.description)
+            .bind($case.tags.join(" "))
+            .bind(&$case.address)
+            .bind($case.lng)
+            .bind($case.lat)
+            .bind(&$case.placement)
+            .bind(&$case.grid_code)
+            .bind(&$case.basic_grid_code)
+            .bind(&$case.region_code)
+            .bind(&$case.path)
+            .bind(&c.owner_region)
+            .bind(&c.owner_path)
+            .bind(&c.lead_unit)
+            .bind(c.claimed_by)
+            .bind(c.leader_owner)
+            .bind(c.response_due.map(micros))
+            .bind(c.handling_due.map(micros))
+            .bind(c.follow_up_due.map(micros))
+            .bind(c.deadline_provisional)
+            .bind(c.reopen_count)
+            .bind(&c.merged_into)
+            .bind(&c.satisfaction)
+            .bind(&c.state)
+            .bind($case.created_by)
+            .bind($now)
+            .bind(c.accepted_at.map(micros))
+            .bind(c.resolved_at.map(micros))
+            .bind(c.closed_at.map(micros))
+            .bind(c.feedback_due.map(micros))
+            .bind(c.clock_paused)
+    }};
+}
+pub(crate) use bind_new_case;
+
 /// One registration's writes, on a connection inside a transaction the caller owns (its own, or a group
 /// commit's savepoint). Evaluates to what it did; writes nothing else on an idempotent replay. `$number` is a
 /// number already handed out (PostgreSQL, `NumberBlocks`), or None to take the next one of its prefix here.
@@ -885,52 +944,12 @@ macro_rules! create_case_unit {
                 }
             };
             let c = &$case.columns;
-            let id: i64 = sqlx::query(
-                "INSERT INTO cases (number, tracking_hash, kind, channel, urgency, status, category_code, title, description, tags, address, lng, lat, \
-                 placement, grid_code, basic_grid_code, region_code, path, owner_region, owner_path, lead_unit, claimed_by, leader_owner, \
-                 response_due, handling_due, follow_up_due, deadline_provisional, reopen_count, merged_into, satisfaction, state, version, \
-                 created_by, created_at, updated_at, accepted_at, resolved_at, closed_at, feedback_due, clock_paused) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, 1, $32, $33, $33, $34, $35, $36, $37, $38) \
-                 RETURNING id",
-            )
-            .bind(&number)
-            .bind(&$case.tracking_hash)
-            .bind(&$case.kind)
-            .bind(&$case.channel)
-            .bind(&$case.urgency)
-            .bind(&c.status)
-            .bind(&c.category_code)
-            .bind(&$case.title)
-            .bind(&$case.description)
-            .bind($case.tags.join(" "))
-            .bind(&$case.address)
-            .bind($case.lng)
-            .bind($case.lat)
-            .bind(&$case.placement)
-            .bind(&$case.grid_code)
-            .bind(&$case.basic_grid_code)
-            .bind(&$case.region_code)
-            .bind(&$case.path)
-            .bind(&c.owner_region)
-            .bind(&c.owner_path)
-            .bind(&c.lead_unit)
-            .bind(c.claimed_by)
-            .bind(c.leader_owner)
-            .bind(c.response_due.map(micros))
-            .bind(c.handling_due.map(micros))
-            .bind(c.follow_up_due.map(micros))
-            .bind(c.deadline_provisional)
-            .bind(c.reopen_count)
-            .bind(&c.merged_into)
-            .bind(&c.satisfaction)
-            .bind(&c.state)
-            .bind($case.created_by)
-            .bind($now)
-            .bind(c.accepted_at.map(micros))
-            .bind(c.resolved_at.map(micros))
-            .bind(c.closed_at.map(micros))
-            .bind(c.feedback_due.map(micros))
-            .bind(c.clock_paused)
+            let query = sqlx::query(concat!(
+                "INSERT INTO cases (",
+                new_case_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, 1, $32, $33, $33, $34, $35, $36, $37, $38) RETURNING id",
+            ));
+            let id: i64 = bind_new_case!(query, $case, number, $now)
             .fetch_one(&mut *$conn)
             .await
             .map_err(|e| classify(e, "case"))?

@@ -132,12 +132,11 @@ pub(crate) async fn create_batch(
     let mut ids: HashMap<String, i64> = HashMap::with_capacity(creating.len());
     let rows: Vec<(usize, &String)> = creating.iter().copied().zip(numbers.iter()).collect();
     for chunk in rows.chunks(CASES_PER_INSERT) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO cases (number, tracking_hash, kind, channel, urgency, status, category_code, title, description, tags, address, lng, lat, \
-             placement, grid_code, basic_grid_code, region_code, path, owner_region, owner_path, lead_unit, claimed_by, leader_owner, \
-             response_due, handling_due, follow_up_due, deadline_provisional, reopen_count, merged_into, satisfaction, state, version, \
-             created_by, created_at, updated_at, accepted_at, resolved_at, closed_at, feedback_due, clock_paused) ",
-        );
+        let mut qb = QueryBuilder::<Sqlite>::new(concat!(
+            "INSERT INTO cases (",
+            crate::cases::new_case_columns!(),
+            ") "
+        ));
         qb.push_values(chunk, |mut b, &(i, number)| {
             let case = &jobs[i].case;
             let c = &case.columns;

@@ -13,11 +13,10 @@ use sqlx::{PgPool, Row};
 use crate::common::micros;
 use crate::{AuditDraft, IdempotencyDraft, NewCase};
 
-const INSERT: &str = "WITH c AS ( \
-    INSERT INTO cases (number, tracking_hash, kind, channel, urgency, status, category_code, title, description, tags, address, lng, lat, \
-     placement, grid_code, basic_grid_code, region_code, path, owner_region, owner_path, lead_unit, claimed_by, leader_owner, \
-     response_due, handling_due, follow_up_due, deadline_provisional, reopen_count, merged_into, satisfaction, state, version, \
-     created_by, created_at, updated_at, accepted_at, resolved_at, closed_at, feedback_due, clock_paused) \
+const INSERT: &str = concat!(
+    "WITH c AS (INSERT INTO cases (",
+    crate::cases::new_case_columns!(),
+    ") \
     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, \
      $27, $28, $29, $30, $31, 1, $32, $33, $33, $34, $35, $36, $37, $38 \
     WHERE $39::text IS NULL OR NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = $39 AND key = $40) \
@@ -34,7 +33,8 @@ const INSERT: &str = "WITH c AS ( \
   a AS (INSERT INTO audit_log (at, actor, action, object, result, source, detail) \
     SELECT x.* FROM c, unnest($60::timestamptz[], $61::text[], $62::text[], $63::text[], $64::text[], $65::text[], $66::text[]) \
      AS x(at, actor, action, object, result, source, detail)) \
-  SELECT id FROM c";
+  SELECT id FROM c"
+);
 
 /// Writes the registration in one statement: `Some(id)` when it did, `None` when the caller must run the
 /// transaction instead (nothing was written).
@@ -46,56 +46,36 @@ pub(crate) async fn create_in_one_statement(
     audit: &[AuditDraft],
     now: DateTime<Utc>,
 ) -> Option<i64> {
-    let c = &case.columns;
     let sealed = |v: &Option<crate::SealedValue>, f: fn(&crate::SealedValue) -> &String| {
         v.as_ref().map(|v| f(v).clone())
     };
     let parties = &case.parties;
-    let result = sqlx::query(INSERT)
-        .bind(number)
-        .bind(&case.tracking_hash)
-        .bind(&case.kind)
-        .bind(&case.channel)
-        .bind(&case.urgency)
-        .bind(&c.status)
-        .bind(&c.category_code)
-        .bind(&case.title)
-        .bind(&case.description)
-        .bind(case.tags.join(" "))
-        .bind(&case.address)
-        .bind(case.lng)
-        .bind(case.lat)
-        .bind(&case.placement)
-        .bind(&case.grid_code)
-        .bind(&case.basic_grid_code)
-        .bind(&case.region_code)
-        .bind(&case.path)
-        .bind(&c.owner_region)
-        .bind(&c.owner_path)
-        .bind(&c.lead_unit)
-        .bind(c.claimed_by)
-        .bind(c.leader_owner)
-        .bind(c.response_due.map(micros))
-        .bind(c.handling_due.map(micros))
-        .bind(c.follow_up_due.map(micros))
-        .bind(c.deadline_provisional)
-        .bind(c.reopen_count)
-        .bind(&c.merged_into)
-        .bind(&c.satisfaction)
-        .bind(&c.state)
-        .bind(case.created_by)
-        .bind(now)
-        .bind(c.accepted_at.map(micros))
-        .bind(c.resolved_at.map(micros))
-        .bind(c.closed_at.map(micros))
-        .bind(c.feedback_due.map(micros))
-        .bind(c.clock_paused)
+    let query = sqlx::query(INSERT);
+    let result = crate::cases::bind_new_case!(query, case, number, now)
         .bind(idempotency.map(|k| k.scope.clone()))
         .bind(idempotency.map(|k| k.key.clone()))
         .bind(idempotency.map(|k| k.request_hash.clone()))
-        .bind(c.units.iter().map(|u| u.0.clone()).collect::<Vec<_>>())
-        .bind(c.units.iter().map(|u| u.1.clone()).collect::<Vec<_>>())
-        .bind(c.units.iter().map(|u| u.2.clone()).collect::<Vec<_>>())
+        .bind(
+            case.columns
+                .units
+                .iter()
+                .map(|u| u.0.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            case.columns
+                .units
+                .iter()
+                .map(|u| u.1.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            case.columns
+                .units
+                .iter()
+                .map(|u| u.2.clone())
+                .collect::<Vec<_>>(),
+        )
         .bind(parties.iter().map(|p| p.role.clone()).collect::<Vec<_>>())
         .bind(parties.iter().map(|p| p.name.clone()).collect::<Vec<_>>())
         .bind(
