@@ -1,6 +1,6 @@
 //! Registrations of one SQLite group commit written together: a few multi-row statements for the whole batch
 //! instead of a dozen statements per case. It writes exactly what `create_case_unit!` writes for each case, in
-//! one savepoint; if any statement fails, the writer rolls the savepoint back and runs the cases one by one, so
+//! the transaction; if any statement fails, the writer rolls the transaction back and runs the cases one by one, so
 //! a bad case still fails alone.
 
 use std::collections::HashMap;
@@ -108,22 +108,30 @@ pub(crate) async fn create_batch(
             None => per_prefix.push((prefix, 1)),
         }
     }
-    let mut next_seq: HashMap<&str, i64> = HashMap::new();
-    for (prefix, n) in &per_prefix {
-        let last: i64 = sqlx::query(
-            "INSERT INTO case_numbers (prefix, last) VALUES ($1, $2) ON CONFLICT (prefix) DO UPDATE SET last = case_numbers.last + excluded.last RETURNING last",
-        )
-        .bind(*prefix)
-        .bind(*n)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("last")?;
-        next_seq.insert(prefix, last - n + 1);
+    let mut next_seq: HashMap<String, i64> = HashMap::new();
+    for chunk in per_prefix.chunks(ROWS_PER_INSERT) {
+        let mut qb = QueryBuilder::<Sqlite>::new("INSERT INTO case_numbers (prefix, last) ");
+        qb.push_values(chunk, |mut b, (prefix, n)| {
+            b.push_bind(prefix.to_string()).push_bind(*n);
+        });
+        qb.push(" ON CONFLICT (prefix) DO UPDATE SET last = case_numbers.last + excluded.last RETURNING prefix, last");
+        for row in qb.build().fetch_all(&mut *conn).await? {
+            let prefix: String = row.try_get("prefix")?;
+            let last: i64 = row.try_get("last")?;
+            let n = chunk
+                .iter()
+                .find(|(p, _)| *p == prefix)
+                .map(|(_, n)| *n)
+                .ok_or_else(|| StoreError::Corrupt(format!("prefix {prefix} was not numbered")))?;
+            next_seq.insert(prefix, last - n + 1);
+        }
     }
     let mut numbers = Vec::with_capacity(creating.len());
     for &i in &creating {
         let prefix = jobs[i].case.number_prefix.as_str();
-        let seq = next_seq.get_mut(prefix).expect("every prefix was numbered");
+        let seq = next_seq
+            .get_mut(prefix)
+            .ok_or_else(|| StoreError::Corrupt(format!("prefix {prefix} was not numbered")))?;
         numbers.push(crate::cases::case_number(prefix, *seq));
         *seq += 1;
     }
@@ -197,6 +205,7 @@ pub(crate) async fn create_batch(
     let mut parties = Vec::new();
     let mut events = Vec::new();
     let mut audit = Vec::new();
+    let mut keyed = Vec::new();
     for &(i, number) in &rows {
         let id = id_of(number)?;
         let case = &jobs[i].case;
@@ -209,13 +218,21 @@ pub(crate) async fn create_batch(
         events.push((id, &case.event));
         audit.extend(jobs[i].audit.iter());
         if let Some(key) = &jobs[i].idempotency {
-            sqlx::query("UPDATE idempotency_keys SET case_id = $1 WHERE scope = $2 AND key = $3")
-                .bind(id)
-                .bind(&key.scope)
-                .bind(&key.key)
-                .execute(&mut *conn)
-                .await?;
+            keyed.push((id, key));
         }
+    }
+    for chunk in keyed.chunks(ROWS_PER_INSERT) {
+        let mut qb = QueryBuilder::<Sqlite>::new("WITH claimed (scope, key, case_id) AS (");
+        qb.push_values(chunk, |mut b, (id, key)| {
+            b.push_bind(key.scope.clone())
+                .push_bind(key.key.clone())
+                .push_bind(*id);
+        });
+        qb.push(
+            ") UPDATE idempotency_keys SET case_id = claimed.case_id FROM claimed \
+             WHERE idempotency_keys.scope = claimed.scope AND idempotency_keys.key = claimed.key",
+        );
+        qb.build().execute(&mut *conn).await?;
     }
     for chunk in units.chunks(ROWS_PER_INSERT) {
         let mut qb = QueryBuilder::<Sqlite>::new(

@@ -125,12 +125,15 @@ impl Store {
                 .connect_with(options)
                 .await?;
             let mut connection = pool.acquire().await?.detach();
-            // The writer's own page cache keeps the index pages it keeps changing (32 MiB), and its commits
-            // do not checkpoint: it does that after answering (`writer::checkpoint`).
-            sqlx::raw_sql("PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 0")
+            // The writer's own page cache keeps the index pages it keeps changing (32 MiB), its commits do
+            // not checkpoint (it does that after answering, `writer::checkpoint`), and the statement journal
+            // of its multi-row statements stays in memory instead of spilling to a temporary file.
+            sqlx::raw_sql(
+                "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY",
+            )
                 .execute(&mut connection)
                 .await?;
-            let writer = writer::SqliteWriter::start(connection);
+            let writer = writer::SqliteWriter::start(connection).map_err(sqlx::Error::Io)?;
             tokio::spawn(writer::checkpoint_beside(pool.clone()));
             Ok(Store::Sqlite(SqliteStore {
                 pool,

@@ -3,8 +3,9 @@
 //!
 //! SQLite has one writer at a time and a commit costs an fsync; grouping concurrent units into one transaction
 //! pays that once per batch (DESIGN.md, "Units of work"; LIMITS.md shows the gain). The batch's registrations
-//! are first written together with multi-row statements (`intake_batch`); if that fails, they run again one by
-//! one, each in its own savepoint, so a unit that fails rolls back alone and the others commit.
+//! are first written together with multi-row statements (`intake_batch`); if that fails, the transaction is
+//! rolled back and begun again and they run one by one, each in its own savepoint, so a unit that fails rolls
+//! back alone and the others commit.
 
 use sqlx::SqliteConnection;
 use std::future::Future;
@@ -52,11 +53,19 @@ impl std::fmt::Debug for SqliteWriter {
 const MAX_BATCH: usize = 256;
 
 impl SqliteWriter {
-    /// Starts the writer on a connection of its own.
-    pub(crate) fn start(connection: SqliteConnection) -> SqliteWriter {
+    /// Starts the writer on a connection and a thread of its own. The writer waits on its connection a dozen
+    /// times per batch; on the server's runtime each of those waits also queued behind every request task
+    /// ready to run, and on 2 cores that queueing, not SQLite, bounded the registrations per second. Its own
+    /// thread runs a runtime with nothing else on it. The thread ends when the last handle is dropped.
+    pub(crate) fn start(connection: SqliteConnection) -> std::io::Result<SqliteWriter> {
         let (jobs, receiver) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(connection, receiver));
-        SqliteWriter { jobs }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()?;
+        std::thread::Builder::new()
+            .name("fq-sqlite-writer".into())
+            .spawn(move || runtime.block_on(run(connection, receiver)))?;
+        Ok(SqliteWriter { jobs })
     }
 
     /// Runs a unit in the next group commit and waits until it is durable (or failed alone).
@@ -238,22 +247,20 @@ async fn checkpoint(connection: &mut SqliteConnection) {
     }
 }
 
-/// Writes the batch's registrations together inside a savepoint: `Some(results)` when it worked, `None` when
-/// it failed and was rolled back (the caller then runs them one by one), `Err` when not even that worked.
+/// Writes the batch's registrations together, first in the transaction: `Some(results)` when it worked, `None`
+/// when it failed and the transaction was rolled back and begun again (the caller then runs them one by one),
+/// `Err` when not even that worked. Being first, the batch needs no savepoint of its own: rolling back the
+/// transaction undoes exactly what it wrote.
 async fn together(
     connection: &mut SqliteConnection,
     jobs: &[&crate::intake_batch::CreateJob],
 ) -> Result<Option<Vec<CreateUnit>>, sqlx::Error> {
-    exec(connection, "SAVEPOINT batch").await?;
     match crate::intake_batch::create_batch(connection, jobs).await {
-        Ok(results) => {
-            exec(connection, "RELEASE batch").await?;
-            Ok(Some(results))
-        }
+        Ok(results) => Ok(Some(results)),
         Err(e) => {
             tracing::debug!(error = %e, "group commit: the batch failed together; writing its units one by one");
-            exec(connection, "ROLLBACK TO batch").await?;
-            exec(connection, "RELEASE batch").await?;
+            exec(connection, "ROLLBACK").await?;
+            exec(connection, "BEGIN IMMEDIATE").await?;
             Ok(None)
         }
     }
