@@ -996,40 +996,55 @@ impl Store {
         })
     }
 
-    /// The live session behind a token hash, with its user as they are now.
+    /// The live session behind a token hash, with its user as they are now (or as read less than a second ago:
+    /// `reference::SESSION_FRESH`).
     pub async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>> {
         // The session, its user and the reference tables' version in one query; the user's roles from the
         // cache when they have not changed (`reference.rs`).
-        let found = on_pool!(self, pool => {
-            let row = sqlx::query("SELECT s.csrf_token, s.last_seen_at, s.expires_at, u.id, u.username, u.display_name, u.disabled, u.can_unmask, u.department_id, u.grid_code, u.home_path, \
-                                   (SELECT version FROM reference_version WHERE id = 1) AS reference_version \
-                                   FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1")
-                .bind(token_hash)
-                .fetch_optional(pool)
-                .await?;
-            match row {
-                Some(row) => Some((
-                    row.try_get::<String, _>("csrf_token")?,
-                    row.try_get::<DateTime<Utc>, _>("last_seen_at")?,
-                    row.try_get::<DateTime<Utc>, _>("expires_at")?,
-                    row.try_get::<i64, _>("reference_version")?,
-                    user_from_row!(row),
-                )),
-                None => None,
+        let session = match self.reference().session(token_hash) {
+            Ok(session) => session,
+            Err(generation) => {
+                let found = on_pool!(self, pool => {
+                    let row = sqlx::query("SELECT s.csrf_token, s.last_seen_at, s.expires_at, u.id, u.username, u.display_name, u.disabled, u.can_unmask, u.department_id, u.grid_code, u.home_path, \
+                                           (SELECT version FROM reference_version WHERE id = 1) AS reference_version \
+                                           FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1")
+                        .bind(token_hash)
+                        .fetch_optional(pool)
+                        .await?;
+                    match row {
+                        Some(row) => Some((
+                            row.try_get::<i64, _>("reference_version")?,
+                            reference::CachedSession {
+                                csrf_token: row.try_get("csrf_token")?,
+                                last_seen_at: row.try_get("last_seen_at")?,
+                                expires_at: row.try_get("expires_at")?,
+                                user: user_from_row!(row),
+                            },
+                        )),
+                        None => None,
+                    }
+                });
+                let Some((version, session)) = found else {
+                    return Ok(None);
+                };
+                self.reference().observe(version);
+                self.reference().fill::<reference::Sessions, _, _>(
+                    generation,
+                    token_hash.to_string(),
+                    (std::time::Instant::now(), session.clone()),
+                );
+                session
             }
-        });
-        let Some((csrf_token, last_seen_at, expires_at, version, mut user)) = found else {
-            return Ok(None);
         };
-        self.reference().observe(version);
+        let mut user = session.user;
         user.roles = self
             .cached::<reference::Roles, _, _, _>(user.id, self.load_roles(user.id))
             .await?;
         Ok(Some(SessionRecord {
             token_hash: token_hash.to_string(),
-            csrf_token,
-            last_seen_at,
-            expires_at,
+            csrf_token: session.csrf_token,
+            last_seen_at: session.last_seen_at,
+            expires_at: session.expires_at,
             user,
         }))
     }
@@ -1059,6 +1074,7 @@ impl Store {
                 .bind(token_hash)
                 .execute(pool)
                 .await?;
+            self.reference().forget_session(token_hash);
             Ok(())
         })
     }
@@ -1074,6 +1090,7 @@ impl Store {
             let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await?;
             insert_audit!(tx, audit);
             tx.commit().await?;
+            self.reference().forget_session(token_hash);
             Ok(done.rows_affected() > 0)
         })
     }

@@ -10,12 +10,32 @@
 //!
 //! A read that started before a clear must not put what it read into the cleared cache: every fill carries the
 //! generation it started in and is dropped when the generation has moved on.
+//!
+//! Sessions with their users are kept too, for `SESSION_FRESH` only: a browser opening a page sends several
+//! requests at once, and each would otherwise read the same session. This server's own logouts, session
+//! extensions and user changes drop them at once; another server's are seen within `SESSION_FRESH`, the bound
+//! the design already accepts for search and reference data.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use crate::{CategoryRecord, DepartmentRecord, GridRecord, RegionRecord, RoleGrant};
+use chrono::{DateTime, Utc};
+
+use crate::{CategoryRecord, DepartmentRecord, GridRecord, RegionRecord, RoleGrant, UserRecord};
+
+/// How long a session read from the database answers for itself without being read again.
+pub(crate) const SESSION_FRESH: Duration = Duration::from_secs(1);
+
+/// A session as read: its CSRF token, last use, expiry and user (roles come from `roles`).
+#[derive(Debug, Clone)]
+pub(crate) struct CachedSession {
+    pub csrf_token: String,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub user: UserRecord,
+}
 
 /// Above this many entries in one table's map, the map starts over (a province's villages fit easily).
 const MAX_ENTRIES: usize = 200_000;
@@ -31,6 +51,8 @@ pub(crate) struct Inner {
     departments: HashMap<i64, Option<DepartmentRecord>>,
     categories: HashMap<String, Option<CategoryRecord>>,
     roles: HashMap<i64, Vec<RoleGrant>>,
+    /// Sessions by token hash, with when they were read.
+    sessions: HashMap<String, (Instant, CachedSession)>,
 }
 
 impl Inner {
@@ -41,6 +63,7 @@ impl Inner {
         self.departments.clear();
         self.categories.clear();
         self.roles.clear();
+        self.sessions.clear();
     }
 }
 
@@ -60,6 +83,7 @@ pub(crate) struct Grids;
 pub(crate) struct Departments;
 pub(crate) struct Categories;
 pub(crate) struct Roles;
+pub(crate) struct Sessions;
 
 impl Table<String, Option<RegionRecord>> for Regions {
     fn map(inner: &mut Inner) -> &mut HashMap<String, Option<RegionRecord>> {
@@ -87,7 +111,30 @@ impl Table<i64, Vec<RoleGrant>> for Roles {
     }
 }
 
+impl Table<String, (Instant, CachedSession)> for Sessions {
+    fn map(inner: &mut Inner) -> &mut HashMap<String, (Instant, CachedSession)> {
+        &mut inner.sessions
+    }
+}
+
 impl ReferenceCache {
+    /// The session read less than `SESSION_FRESH` ago, or the generation to fill with.
+    pub(crate) fn session(&self, token_hash: &str) -> Result<CachedSession, u64> {
+        let inner = self.lock();
+        match inner.sessions.get(token_hash) {
+            Some((read, session)) if read.elapsed() < SESSION_FRESH => Ok(session.clone()),
+            _ => Err(inner.generation),
+        }
+    }
+
+    /// Forgets one session (it ended or was extended here); called after the commit. A read of it that began
+    /// before is not kept either: the generation moves on.
+    pub(crate) fn forget_session(&self, token_hash: &str) {
+        let mut inner = self.lock();
+        inner.sessions.remove(token_hash);
+        inner.generation += 1;
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves at worst a partly filled map of correct entries.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())

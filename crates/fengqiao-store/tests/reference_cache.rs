@@ -1,5 +1,6 @@
 //! The reference cache across servers: two stores on one database stand for two servers. What one changes, the
-//! other sees at its next session query (or version check), and its own changes at once. Case numbers stay
+//! other sees at its next session query (at most a second later, or at its version check), and its own changes
+//! at once; its own logouts and disabled users at once, another server's within a second. Case numbers stay
 //! unique when both register at the same time. Runs on SQLite and, when `FQ_TEST_POSTGRES_URL` is set, on
 //! PostgreSQL.
 
@@ -112,7 +113,9 @@ async fn a_change_on_one_server_reaches_the_other_by_its_next_session() {
             "济宁市（新）"
         );
 
-        // B's next authenticated request sees all of it.
+        // B's next authenticated request after a second sees all of it (B keeps a session it read for a
+        // second).
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
         let session = b.session("t1").await.expect("session").expect("found");
         assert_eq!(session.user.roles, vec![grant("region:3708")], "{backend}");
         assert_eq!(
@@ -127,6 +130,85 @@ async fn a_change_on_one_server_reaches_the_other_by_its_next_session() {
             .expect("rename again");
         b.check_reference_version().await.expect("version");
         assert_eq!(name(b.get_region("3708").await.expect("read")), "济宁");
+    }
+}
+
+#[tokio::test]
+async fn a_kept_session_ends_at_once_here_and_within_a_second_elsewhere() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let at = Utc
+        .with_ymd_and_hms(2026, 11, 23, 2, 0, 0)
+        .single()
+        .expect("time");
+    for url in common::database_urls(dir.path(), "sesscache").await {
+        let a = Store::connect(&url).await.expect("connect");
+        a.migrate().await.expect("migrate");
+        let b = Store::connect(&url).await.expect("connect");
+        let backend = format!("{:?}", a.backend());
+        a.upsert_regions(&[region("37", "山东省", None, "province")], at, &[])
+            .await
+            .expect("regions");
+        let user = a
+            .create_user(
+                &NewUser {
+                    username: "d1".into(),
+                    display_name: "调度员".into(),
+                    password_hash: "x".into(),
+                    can_unmask: false,
+                    department_id: None,
+                    grid_code: None,
+                    home_path: "/37/".into(),
+                    roles: vec![grant("region:37")],
+                },
+                at,
+                &[],
+            )
+            .await
+            .expect("user");
+        for token in ["t1", "t2"] {
+            a.create_session(
+                &NewSession {
+                    token_hash: token.into(),
+                    user_id: user,
+                    csrf_token: "c".into(),
+                    source: "test".into(),
+                    created_at: at,
+                    expires_at: at + Duration::hours(8),
+                },
+                &[],
+            )
+            .await
+            .expect("session");
+        }
+        // Both servers read (and keep) both sessions.
+        for store in [&a, &b] {
+            for token in ["t1", "t2"] {
+                assert!(store.session(token).await.expect("read").is_some());
+            }
+        }
+        // A logout on A ends the session on A at once; B may answer from what it kept for at most a second.
+        assert!(a.delete_session("t1", &[]).await.expect("logout"));
+        assert!(a.session("t1").await.expect("read").is_none(), "{backend}");
+        // Disabling the user on A shows on A at once (its sessions are deleted with it).
+        a.update_user(
+            user,
+            &UserPatch {
+                disabled: Some(true),
+                ..Default::default()
+            },
+            at,
+            &[],
+        )
+        .await
+        .expect("disable");
+        assert!(a.session("t2").await.expect("read").is_none(), "{backend}");
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        for token in ["t1", "t2"] {
+            assert!(
+                b.session(token).await.expect("read").is_none(),
+                "{backend}: {token} still answered on B after a second"
+            );
+        }
     }
 }
 
