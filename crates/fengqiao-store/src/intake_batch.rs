@@ -1,7 +1,9 @@
 //! Registrations of one SQLite group commit written together: a few multi-row statements for the whole batch
-//! instead of a dozen statements per case. It writes exactly what `create_case_unit!` writes for each case, in
-//! the transaction; if any statement fails, the writer rolls the transaction back and runs the cases one by one, so
-//! a bad case still fails alone.
+//! instead of a dozen statements per case, sent to the connection in two requests (each request to sqlx's
+//! SQLite connection is a hand-over to its worker thread and back, and on a busy machine each hand-over waits
+//! for a core). It writes exactly what `create_case_unit!` writes for each case; if anything fails, or a key
+//! turns out to be claimed already, the writer rolls the transaction back and runs the cases one by one, so a
+//! bad case still fails alone and a retried key replays its case.
 
 use std::collections::HashMap;
 
@@ -26,13 +28,13 @@ const CASES_PER_INSERT: usize = 200;
 /// Narrow rows per multi-row INSERT.
 const ROWS_PER_INSERT: usize = 1_000;
 
-/// Writes the batch's registrations; answers each in order. Any error means the caller must roll back.
+/// Begins the group commit's transaction and writes the batch's registrations in it, answering each in order.
+/// `Ok(None)` when an idempotency key was claimed before (the units one by one tell a replay from a reuse);
+/// after `Ok(None)` or an error, the caller must roll the transaction back (it may or may not have begun).
 pub(crate) async fn create_batch(
     conn: &mut SqliteConnection,
     jobs: &[&CreateJob],
-) -> StoreResult<Vec<CreateUnit>> {
-    let mut outcome: Vec<Option<CreateUnit>> = (0..jobs.len()).map(|_| None).collect();
-
+) -> StoreResult<Option<Vec<CreateUnit>>> {
     // Idempotency keys: the first of each key in the batch claims it; a later one with the same key replays
     // the first (as it would in the next transaction).
     let mut first_of: HashMap<(&str, &str), usize> = HashMap::new();
@@ -51,10 +53,24 @@ pub(crate) async fn create_batch(
             }
         }
     }
+    let creating: Vec<usize> = (0..jobs.len())
+        .filter(|i| !repeat_of.contains_key(i))
+        .collect();
+    // Numbers: one increment per prefix for all of its cases, handed out in the batch's order.
+    let mut per_prefix: Vec<(&str, i64)> = Vec::new();
+    for &i in &creating {
+        let prefix = jobs[i].case.number_prefix.as_str();
+        match per_prefix.iter_mut().find(|(p, _)| *p == prefix) {
+            Some((_, n)) => *n += 1,
+            None => per_prefix.push((prefix, 1)),
+        }
+    }
+
+    // First request: begin, claim the keys, take the numbers. A key claimed before leaves the batch to the
+    // units one by one (the numbers taken here are rolled back with it).
+    let mut qb = QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE; ");
     for chunk in claiming.chunks(ROWS_PER_INSERT) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) ",
-        );
+        qb.push("INSERT INTO idempotency_keys (scope, key, request_hash, created_at) ");
         qb.push_values(chunk, |mut b, &i| {
             let key = jobs[i]
                 .idempotency
@@ -65,66 +81,33 @@ pub(crate) async fn create_batch(
                 .push_bind(key.request_hash.clone())
                 .push_bind(micros(jobs[i].now));
         });
-        qb.push(" ON CONFLICT (scope, key) DO NOTHING RETURNING scope, key");
-        let mut claimed = std::collections::HashSet::new();
-        for row in qb.build().fetch_all(&mut *conn).await? {
-            claimed.insert((
-                row.try_get::<String, _>("scope")?,
-                row.try_get::<String, _>("key")?,
-            ));
-        }
-        for &i in chunk {
-            let key = jobs[i]
-                .idempotency
-                .as_ref()
-                .expect("claiming jobs have keys");
-            if claimed.contains(&(key.scope.clone(), key.key.clone())) {
-                continue;
-            }
-            let row = sqlx::query(
-                "SELECT request_hash, case_id FROM idempotency_keys WHERE scope = $1 AND key = $2",
-            )
-            .bind(&key.scope)
-            .bind(&key.key)
-            .fetch_one(&mut *conn)
-            .await?;
-            let hash: String = row.try_get("request_hash")?;
-            outcome[i] = Some(CreateUnit::Existing {
-                same_body: hash == key.request_hash,
-                case_id: row.try_get("case_id")?,
-            });
-        }
+        qb.push(" ON CONFLICT (scope, key) DO NOTHING RETURNING key AS claimed; ");
     }
-    let creating: Vec<usize> = (0..jobs.len())
-        .filter(|i| outcome[*i].is_none() && !repeat_of.contains_key(i))
-        .collect();
-
-    // Numbers: one increment per prefix for all of its cases, handed out in the batch's order.
-    let mut per_prefix: Vec<(&str, i64)> = Vec::new();
-    for &i in &creating {
-        let prefix = jobs[i].case.number_prefix.as_str();
-        match per_prefix.iter_mut().find(|(p, _)| *p == prefix) {
-            Some((_, n)) => *n += 1,
-            None => per_prefix.push((prefix, 1)),
-        }
-    }
-    let mut next_seq: HashMap<String, i64> = HashMap::new();
     for chunk in per_prefix.chunks(ROWS_PER_INSERT) {
-        let mut qb = QueryBuilder::<Sqlite>::new("INSERT INTO case_numbers (prefix, last) ");
+        qb.push("INSERT INTO case_numbers (prefix, last) ");
         qb.push_values(chunk, |mut b, (prefix, n)| {
             b.push_bind(prefix.to_string()).push_bind(*n);
         });
-        qb.push(" ON CONFLICT (prefix) DO UPDATE SET last = case_numbers.last + excluded.last RETURNING prefix, last");
-        for row in qb.build().fetch_all(&mut *conn).await? {
-            let prefix: String = row.try_get("prefix")?;
-            let last: i64 = row.try_get("last")?;
-            let n = chunk
-                .iter()
-                .find(|(p, _)| *p == prefix)
-                .map(|(_, n)| *n)
-                .ok_or_else(|| StoreError::Corrupt(format!("prefix {prefix} was not numbered")))?;
-            next_seq.insert(prefix, last - n + 1);
+        qb.push(" ON CONFLICT (prefix) DO UPDATE SET last = case_numbers.last + excluded.last RETURNING prefix, last; ");
+    }
+    let mut claimed = 0;
+    let mut next_seq: HashMap<String, i64> = HashMap::new();
+    for row in qb.build().fetch_all(&mut *conn).await? {
+        if row.try_column("claimed").is_ok() {
+            claimed += 1;
+            continue;
         }
+        let prefix: String = row.try_get("prefix")?;
+        let last: i64 = row.try_get("last")?;
+        let n = per_prefix
+            .iter()
+            .find(|(p, _)| *p == prefix)
+            .map(|(_, n)| *n)
+            .ok_or_else(|| StoreError::Corrupt(format!("prefix {prefix} was not numbered")))?;
+        next_seq.insert(prefix, last - n + 1);
+    }
+    if claimed < claiming.len() {
+        return Ok(None);
     }
     let mut numbers = Vec::with_capacity(creating.len());
     for &i in &creating {
@@ -136,11 +119,11 @@ pub(crate) async fn create_batch(
         *seq += 1;
     }
 
-    // The cases, then what hangs off them.
-    let mut ids: HashMap<String, i64> = HashMap::with_capacity(creating.len());
+    // Second request: the cases, and what hangs off them, which finds its case by its new number.
     let rows: Vec<(usize, &String)> = creating.iter().copied().zip(numbers.iter()).collect();
+    let mut qb = QueryBuilder::<Sqlite>::new("");
     for chunk in rows.chunks(CASES_PER_INSERT) {
-        let mut qb = QueryBuilder::<Sqlite>::new(concat!(
+        qb.push(concat!(
             "INSERT INTO cases (",
             crate::cases::new_case_columns!(),
             ") "
@@ -190,16 +173,8 @@ pub(crate) async fn create_batch(
                 .push_bind(c.feedback_due.map(micros))
                 .push_bind(c.clock_paused);
         });
-        qb.push(" RETURNING id, number");
-        for row in qb.build().fetch_all(&mut *conn).await? {
-            ids.insert(row.try_get("number")?, row.try_get("id")?);
-        }
+        qb.push(" RETURNING id, number; ");
     }
-    let id_of = |number: &String| -> StoreResult<i64> {
-        ids.get(number)
-            .copied()
-            .ok_or_else(|| StoreError::Corrupt(format!("case {number} was not inserted")))
-    };
 
     let mut units = Vec::new();
     let mut parties = Vec::new();
@@ -207,52 +182,53 @@ pub(crate) async fn create_batch(
     let mut audit = Vec::new();
     let mut keyed = Vec::new();
     for &(i, number) in &rows {
-        let id = id_of(number)?;
         let case = &jobs[i].case;
         for (key, role, part) in &case.columns.units {
-            units.push((id, key, role, part, &case.columns.status));
+            units.push((number, key, role, part, &case.columns.status));
         }
         for party in &case.parties {
-            parties.push((id, party));
+            parties.push((number, party));
         }
-        events.push((id, &case.event));
+        events.push((number, &case.event));
         audit.extend(jobs[i].audit.iter());
         if let Some(key) = &jobs[i].idempotency {
-            keyed.push((id, key));
+            keyed.push((number, key));
         }
     }
+    const CASE_ID: &str = "(SELECT id FROM cases WHERE number = ";
     for chunk in keyed.chunks(ROWS_PER_INSERT) {
-        let mut qb = QueryBuilder::<Sqlite>::new("WITH claimed (scope, key, case_id) AS (");
-        qb.push_values(chunk, |mut b, (id, key)| {
+        qb.push("WITH claimed (scope, key, number) AS (");
+        qb.push_values(chunk, |mut b, (number, key)| {
             b.push_bind(key.scope.clone())
                 .push_bind(key.key.clone())
-                .push_bind(*id);
+                .push_bind((*number).clone());
         });
         qb.push(
-            ") UPDATE idempotency_keys SET case_id = claimed.case_id FROM claimed \
-             WHERE idempotency_keys.scope = claimed.scope AND idempotency_keys.key = claimed.key",
+            ") UPDATE idempotency_keys SET case_id = (SELECT id FROM cases WHERE cases.number = claimed.number) \
+             FROM claimed WHERE idempotency_keys.scope = claimed.scope AND idempotency_keys.key = claimed.key; ",
         );
-        qb.build().execute(&mut *conn).await?;
     }
     for chunk in units.chunks(ROWS_PER_INSERT) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO case_units (case_id, unit_key, role, part, status) ",
-        );
-        qb.push_values(chunk, |mut b, (id, key, role, part, status)| {
-            b.push_bind(*id)
+        qb.push("INSERT INTO case_units (case_id, unit_key, role, part, status) ");
+        qb.push_values(chunk, |mut b, (number, key, role, part, status)| {
+            b.push(CASE_ID)
+                .push_bind_unseparated((*number).clone())
+                .push_unseparated(")")
                 .push_bind((*key).clone())
                 .push_bind((*role).clone())
                 .push_bind((*part).clone())
                 .push_bind((*status).clone());
         });
-        qb.build().execute(&mut *conn).await?;
+        qb.push("; ");
     }
     for chunk in parties.chunks(ROWS_PER_INSERT) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
+        qb.push(
             "INSERT INTO case_parties (case_id, role, name, phone_enc, phone_hash, phone_mask, id_number_enc, id_number_hash, id_number_mask, resident_id) ",
         );
-        qb.push_values(chunk, |mut b, (id, party)| {
-            b.push_bind(*id)
+        qb.push_values(chunk, |mut b, (number, party)| {
+            b.push(CASE_ID)
+                .push_bind_unseparated((*number).clone())
+                .push_unseparated(")")
                 .push_bind(party.role.clone())
                 .push_bind(party.name.clone())
                 .push_bind(party.phone.as_ref().map(|v| v.ciphertext.clone()))
@@ -263,14 +239,16 @@ pub(crate) async fn create_batch(
                 .push_bind(party.id_number.as_ref().map(|v| v.masked.clone()))
                 .push_bind(party.resident_id);
         });
-        qb.build().execute(&mut *conn).await?;
+        qb.push("; ");
     }
     for chunk in events.chunks(ROWS_PER_INSERT) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
+        qb.push(
             "INSERT INTO case_events (case_id, name, from_status, to_status, actor, at, detail) ",
         );
-        qb.push_values(chunk, |mut b, (id, event)| {
-            b.push_bind(*id)
+        qb.push_values(chunk, |mut b, (number, event)| {
+            b.push(CASE_ID)
+                .push_bind_unseparated((*number).clone())
+                .push_unseparated(")")
                 .push_bind(event.name.clone())
                 .push_bind(event.from_status.clone())
                 .push_bind(event.to_status.clone())
@@ -278,12 +256,10 @@ pub(crate) async fn create_batch(
                 .push_bind(micros(event.at))
                 .push_bind(event.detail.to_string());
         });
-        qb.build().execute(&mut *conn).await?;
+        qb.push("; ");
     }
     for chunk in audit.chunks(ROWS_PER_INSERT) {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO audit_log (at, actor, action, object, result, source, detail) ",
-        );
+        qb.push("INSERT INTO audit_log (at, actor, action, object, result, source, detail) ");
         qb.push_values(chunk, |mut b, draft| {
             b.push_bind(micros(draft.at))
                 .push_bind(draft.actor.clone())
@@ -293,11 +269,20 @@ pub(crate) async fn create_batch(
                 .push_bind(draft.source.clone())
                 .push_bind(draft.detail.to_string());
         });
-        qb.build().execute(&mut *conn).await?;
+        qb.push("; ");
+    }
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(rows.len());
+    for row in qb.build().fetch_all(&mut *conn).await? {
+        ids.insert(row.try_get("number")?, row.try_get("id")?);
     }
 
+    let mut outcome: Vec<Option<CreateUnit>> = (0..jobs.len()).map(|_| None).collect();
     for &(i, number) in &rows {
-        outcome[i] = Some(CreateUnit::Created(id_of(number)?, number.clone()));
+        let id = ids
+            .get(number)
+            .copied()
+            .ok_or_else(|| StoreError::Corrupt(format!("case {number} was not inserted")))?;
+        outcome[i] = Some(CreateUnit::Created(id, number.clone()));
     }
     // A repeated key replays the first of the batch.
     for (&i, &first) in &repeat_of {
@@ -313,5 +298,6 @@ pub(crate) async fn create_batch(
     outcome
         .into_iter()
         .map(|o| o.ok_or_else(|| StoreError::Corrupt("a registration was not answered".into())))
-        .collect()
+        .collect::<StoreResult<Vec<_>>>()
+        .map(Some)
 }

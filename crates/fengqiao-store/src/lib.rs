@@ -122,7 +122,7 @@ impl Store {
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .min_connections(1)
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await?;
             let mut connection = pool.acquire().await?.detach();
             // The writer's own page cache keeps the index pages it keeps changing (32 MiB), its commits do
@@ -133,7 +133,14 @@ impl Store {
             )
                 .execute(&mut connection)
                 .await?;
-            let writer = writer::SqliteWriter::start(connection).map_err(sqlx::Error::Io)?;
+            // The write-ahead log exists once a connection has opened a database file in WAL mode; an
+            // in-memory database has none, and its writer's commits sync as usual.
+            let wal = {
+                let mut name = options.get_filename().as_os_str().to_owned();
+                name.push("-wal");
+                Some(std::path::PathBuf::from(name)).filter(|path| path.is_file())
+            };
+            let writer = writer::SqliteWriter::start(connection, wal).await?;
             tokio::spawn(writer::checkpoint_beside(pool.clone()));
             Ok(Store::Sqlite(SqliteStore {
                 pool,

@@ -1,11 +1,12 @@
 //! Group commit for SQLite: one writer task runs registrations from many requests in one transaction, each in
-//! its own savepoint, and answers each only after the COMMIT that made it durable.
+//! its own savepoint, and answers each only once its COMMIT is durable.
 //!
 //! SQLite has one writer at a time and a commit costs an fsync; grouping concurrent units into one transaction
 //! pays that once per batch (DESIGN.md, "Units of work"; LIMITS.md shows the gain). The batch's registrations
-//! are first written together with multi-row statements (`intake_batch`); if that fails, the transaction is
-//! rolled back and begun again and they run one by one, each in its own savepoint, so a unit that fails rolls
-//! back alone and the others commit.
+//! are first written together with multi-row statements in two requests to the connection (`intake_batch`, which
+//! also begins the transaction); if that fails, the transaction is rolled back and begun again and they run one
+//! by one, each in its own savepoint, so a unit that fails rolls back alone and the others commit. The answers
+//! wait for the log to be durable (`Syncer`).
 
 use sqlx::SqliteConnection;
 use std::future::Future;
@@ -57,14 +58,29 @@ impl SqliteWriter {
     /// times per batch; on the server's runtime each of those waits also queued behind every request task
     /// ready to run, and on 2 cores that queueing, not SQLite, bounded the registrations per second. Its own
     /// thread runs a runtime with nothing else on it. The thread ends when the last handle is dropped.
-    pub(crate) fn start(connection: SqliteConnection) -> std::io::Result<SqliteWriter> {
+    ///
+    /// `wal` is the database's write-ahead log. With it, the writer's commits do not wait for the disk
+    /// (`synchronous = NORMAL` on its connection): a thread of its own (`Syncer`) makes the log durable with one
+    /// `fdatasync` for every batch committed meanwhile and only then answers their units, while the writer
+    /// already writes the next batch. Without it (an in-memory database), each COMMIT syncs (`FULL`).
+    pub(crate) async fn start(
+        mut connection: SqliteConnection,
+        wal: Option<std::path::PathBuf>,
+    ) -> Result<SqliteWriter, sqlx::Error> {
+        let durable = match wal {
+            Some(path) => {
+                exec(&mut connection, "PRAGMA synchronous = NORMAL").await?;
+                Durable::Syncer(Syncer::start(path)?)
+            }
+            None => Durable::OnCommit,
+        };
         let (jobs, receiver) = mpsc::channel(4 * MAX_BATCH);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()?;
         std::thread::Builder::new()
             .name("fq-sqlite-writer".into())
-            .spawn(move || runtime.block_on(run(connection, receiver)))?;
+            .spawn(move || runtime.block_on(run(connection, receiver, durable)))?;
         Ok(SqliteWriter { jobs })
     }
 
@@ -96,7 +112,11 @@ async fn exec(connection: &mut SqliteConnection, sql: &'static str) -> Result<()
         .map(|_| ())
 }
 
-async fn run(mut connection: SqliteConnection, mut receiver: mpsc::Receiver<Job>) {
+async fn run(
+    mut connection: SqliteConnection,
+    mut receiver: mpsc::Receiver<Job>,
+    durable: Durable,
+) {
     let mut checkpointed = std::time::Instant::now();
     // Whether the WAL holds commits of this writer that no checkpoint has copied yet.
     let mut behind = false;
@@ -120,7 +140,34 @@ async fn run(mut connection: SqliteConnection, mut receiver: mpsc::Receiver<Job>
             }
         }
         let (size, started) = (batch.len(), std::time::Instant::now());
-        if let Err(e) = exec(&mut connection, "BEGIN IMMEDIATE").await {
+        let mut done = Vec::with_capacity(batch.len());
+        let mut broken = None;
+        // All together first, when every job came with its data: that begins the transaction itself.
+        let mut begun = false;
+        if batch.len() > 1 && batch.iter().all(|job| job.data.is_some()) {
+            let jobs: Vec<&crate::intake_batch::CreateJob> =
+                batch.iter().filter_map(|job| job.data.as_deref()).collect();
+            match crate::intake_batch::create_batch(&mut connection, &jobs).await {
+                Ok(Some(results)) => {
+                    for (job, result) in batch.into_iter().zip(results) {
+                        done.push((job.reply, Ok(result)));
+                    }
+                    batch = Vec::new();
+                    begun = true;
+                }
+                Ok(None) => {
+                    tracing::debug!(
+                        "group commit: a key of the batch was claimed before; writing its units one by one"
+                    );
+                    let _ = exec(&mut connection, "ROLLBACK").await;
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "group commit: the batch failed together; writing its units one by one");
+                    let _ = exec(&mut connection, "ROLLBACK").await;
+                }
+            }
+        }
+        if !begun && let Err(e) = exec(&mut connection, "BEGIN IMMEDIATE").await {
             tracing::error!(error = %e, "group commit: BEGIN failed");
             for job in batch {
                 let _ = job
@@ -128,23 +175,6 @@ async fn run(mut connection: SqliteConnection, mut receiver: mpsc::Receiver<Job>
                     .send(Err(StoreError::Corrupt(format!("BEGIN failed: {e}"))));
             }
             continue;
-        }
-        let mut done = Vec::with_capacity(batch.len());
-        let mut broken = None;
-        // All together first, when every job came with its data.
-        if batch.len() > 1 && batch.iter().all(|job| job.data.is_some()) {
-            let jobs: Vec<&crate::intake_batch::CreateJob> =
-                batch.iter().filter_map(|job| job.data.as_deref()).collect();
-            match together(&mut connection, &jobs).await {
-                Ok(Some(results)) => {
-                    for (job, result) in batch.into_iter().zip(results) {
-                        done.push((job.reply, Ok(result)));
-                    }
-                    batch = Vec::new();
-                }
-                Ok(None) => {}
-                Err(e) => broken = Some(e.to_string()),
-            }
         }
         for job in batch {
             if broken.is_some() {
@@ -187,9 +217,7 @@ async fn run(mut connection: SqliteConnection, mut receiver: mpsc::Receiver<Job>
         );
         match committed {
             Ok(()) => {
-                for (reply, result) in done {
-                    let _ = reply.send(result);
-                }
+                durable.answer(done);
                 behind = true;
                 if checkpointed.elapsed() >= CHECKPOINT_EVERY {
                     checkpoint(&mut connection).await;
@@ -206,6 +234,103 @@ async fn run(mut connection: SqliteConnection, mut receiver: mpsc::Receiver<Job>
                 }
             }
         }
+    }
+}
+
+type Answers = Vec<(
+    oneshot::Sender<StoreResult<CreateUnit>>,
+    StoreResult<CreateUnit>,
+)>;
+
+/// When a committed batch is durable.
+enum Durable {
+    /// The COMMIT synced the log (`synchronous = FULL`): answer at once.
+    OnCommit,
+    /// The syncer answers once it has synced the log past the COMMIT.
+    Syncer(Syncer),
+}
+
+impl Durable {
+    fn answer(&self, done: Answers) {
+        match self {
+            Durable::OnCommit => {
+                for (reply, result) in done {
+                    let _ = reply.send(result);
+                }
+            }
+            Durable::Syncer(syncer) => syncer.answer(done),
+        }
+    }
+}
+
+/// Makes the write-ahead log durable behind the writer: group commit for the `fdatasync` itself.
+///
+/// The writer's COMMIT appends the batch's frames to the log without syncing; the batch is durable once the
+/// log is synced past them, by this thread or by anything else that syncs the log (another connection's
+/// `FULL` commit, a checkpoint, which syncs the log before copying it). The syncer takes every batch
+/// committed since its last sync, syncs once and answers them all, so a slow disk makes the groups larger
+/// rather than the writer slower. The log's frames are written before the writer hands the batch over, so
+/// a sync that starts afterwards covers them; SQLite syncs the log's header itself whenever it starts the log
+/// over. A batch may be seen by readers a moment before it is durable, never answered before.
+struct Syncer {
+    batches: std::sync::mpsc::Sender<Answers>,
+}
+
+impl Syncer {
+    fn start(wal: std::path::PathBuf) -> std::io::Result<Syncer> {
+        let (batches, receiver) = std::sync::mpsc::channel::<Answers>();
+        std::thread::Builder::new()
+            .name("fq-sqlite-sync".into())
+            .spawn(move || {
+                let mut log: Option<(std::fs::File, u64)> = None;
+                while let Ok(first) = receiver.recv() {
+                    let mut answers = first;
+                    while let Ok(more) = receiver.try_recv() {
+                        answers.extend(more);
+                    }
+                    match sync_log(&wal, &mut log) {
+                        Ok(()) => {
+                            for (reply, result) in answers {
+                                let _ = reply.send(result);
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "syncing the write-ahead log failed; the batch is refused");
+                            log = None;
+                            for (reply, _) in answers {
+                                let _ = reply.send(Err(StoreError::Corrupt(format!(
+                                    "the write-ahead log could not be synced: {e}"
+                                ))));
+                            }
+                        }
+                    }
+                }
+            })?;
+        Ok(Syncer { batches })
+    }
+
+    fn answer(&self, done: Answers) {
+        if let Err(std::sync::mpsc::SendError(done)) = self.batches.send(done) {
+            for (reply, _) in done {
+                let _ = reply.send(Err(StoreError::Corrupt(
+                    "the write-ahead log's syncer has stopped".into(),
+                )));
+            }
+        }
+    }
+}
+
+/// Syncs the log's data, opening it again if it is not the file it was (SQLite keeps the same file while any
+/// connection is open, so this is a safeguard).
+fn sync_log(wal: &std::path::Path, log: &mut Option<(std::fs::File, u64)>) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let inode = std::fs::metadata(wal)?.ino();
+    if log.as_ref().is_none_or(|(_, open)| *open != inode) {
+        *log = Some((std::fs::File::open(wal)?, inode));
+    }
+    match log {
+        Some((file, _)) => file.sync_data(),
+        None => Ok(()),
     }
 }
 
@@ -244,24 +369,5 @@ pub(crate) async fn checkpoint_beside(pool: sqlx::SqlitePool) {
 async fn checkpoint(connection: &mut SqliteConnection) {
     if let Err(e) = exec(connection, "PRAGMA wal_checkpoint(PASSIVE)").await {
         tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
-    }
-}
-
-/// Writes the batch's registrations together, first in the transaction: `Some(results)` when it worked, `None`
-/// when it failed and the transaction was rolled back and begun again (the caller then runs them one by one),
-/// `Err` when not even that worked. Being first, the batch needs no savepoint of its own: rolling back the
-/// transaction undoes exactly what it wrote.
-async fn together(
-    connection: &mut SqliteConnection,
-    jobs: &[&crate::intake_batch::CreateJob],
-) -> Result<Option<Vec<CreateUnit>>, sqlx::Error> {
-    match crate::intake_batch::create_batch(connection, jobs).await {
-        Ok(results) => Ok(Some(results)),
-        Err(e) => {
-            tracing::debug!(error = %e, "group commit: the batch failed together; writing its units one by one");
-            exec(connection, "ROLLBACK").await?;
-            exec(connection, "BEGIN IMMEDIATE").await?;
-            Ok(None)
-        }
     }
 }
