@@ -25,6 +25,45 @@ fn grant(scope: &str) -> RoleGrant {
     }
 }
 
+/// A dispatcher for region 37; returns the user's id.
+async fn dispatcher(store: &Store, at: chrono::DateTime<Utc>) -> i64 {
+    store
+        .create_user(
+            &NewUser {
+                username: "d1".into(),
+                display_name: "调度员".into(),
+                password_hash: "x".into(),
+                can_unmask: false,
+                department_id: None,
+                grid_code: None,
+                home_path: "/37/".into(),
+                roles: vec![grant("region:37")],
+            },
+            at,
+            &[],
+        )
+        .await
+        .expect("user")
+}
+
+/// A session for `user` under the token hash `token`, valid for eight hours from `at`.
+async fn sign_in(store: &Store, token: &str, user: i64, at: chrono::DateTime<Utc>) {
+    store
+        .create_session(
+            &NewSession {
+                token_hash: token.into(),
+                user_id: user,
+                csrf_token: "c".into(),
+                source: "test".into(),
+                created_at: at,
+                expires_at: at + Duration::hours(8),
+            },
+            &[],
+        )
+        .await
+        .expect("session");
+}
+
 #[tokio::test]
 async fn a_change_on_one_server_reaches_the_other_by_its_next_session() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -47,36 +86,8 @@ async fn a_change_on_one_server_reaches_the_other_by_its_next_session() {
         )
         .await
         .expect("regions");
-        let user = a
-            .create_user(
-                &NewUser {
-                    username: "d1".into(),
-                    display_name: "调度员".into(),
-                    password_hash: "x".into(),
-                    can_unmask: false,
-                    department_id: None,
-                    grid_code: None,
-                    home_path: "/37/".into(),
-                    roles: vec![grant("region:37")],
-                },
-                at,
-                &[],
-            )
-            .await
-            .expect("user");
-        a.create_session(
-            &NewSession {
-                token_hash: "t1".into(),
-                user_id: user,
-                csrf_token: "c".into(),
-                source: "test".into(),
-                created_at: at,
-                expires_at: at + Duration::hours(8),
-            },
-            &[],
-        )
-        .await
-        .expect("session");
+        let user = dispatcher(&a, at).await;
+        sign_in(&a, "t1", user, at).await;
 
         // B reads and keeps the region, the category-free lookups and the user's roles.
         let session = b.session("t1").await.expect("session").expect("found");
@@ -148,37 +159,9 @@ async fn a_kept_session_ends_at_once_here_and_within_a_second_elsewhere() {
         a.upsert_regions(&[region("37", "山东省", None, "province")], at, &[])
             .await
             .expect("regions");
-        let user = a
-            .create_user(
-                &NewUser {
-                    username: "d1".into(),
-                    display_name: "调度员".into(),
-                    password_hash: "x".into(),
-                    can_unmask: false,
-                    department_id: None,
-                    grid_code: None,
-                    home_path: "/37/".into(),
-                    roles: vec![grant("region:37")],
-                },
-                at,
-                &[],
-            )
-            .await
-            .expect("user");
+        let user = dispatcher(&a, at).await;
         for token in ["t1", "t2"] {
-            a.create_session(
-                &NewSession {
-                    token_hash: token.into(),
-                    user_id: user,
-                    csrf_token: "c".into(),
-                    source: "test".into(),
-                    created_at: at,
-                    expires_at: at + Duration::hours(8),
-                },
-                &[],
-            )
-            .await
-            .expect("session");
+            sign_in(&a, token, user, at).await;
         }
         // Both servers read (and keep) both sessions.
         for store in [&a, &b] {
