@@ -132,6 +132,14 @@ pub enum CreateOutcome {
     KeyReused,
 }
 
+/// A summary of the cases that last changed within a window: how many, and the sums of their ids and versions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VersionsDigest {
+    pub count: i64,
+    pub ids: i64,
+    pub versions: i64,
+}
+
 /// A case row.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseRecord {
@@ -1866,6 +1874,27 @@ impl Store {
                 out.push((row.try_get("id")?, row.try_get("version")?, row.try_get("updated_at")?));
             }
             Ok(out)
+        })
+    }
+
+    /// How many cases last changed within `[from, (to, to_id)]` (by `(updated_at, id)`), with the sums of their
+    /// ids and versions: the search indexer compares it with what it indexed there, and reads the window again
+    /// only when they differ (a change that committed after later ones).
+    pub async fn case_versions_digest(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        to_id: i64,
+    ) -> StoreResult<VersionsDigest> {
+        let (from, to) = (micros(from), micros(to));
+        on_pool!(self, pool => {
+            let row = sqlx::query("SELECT COUNT(*) AS n, CAST(COALESCE(SUM(id), 0) AS BIGINT) AS ids, CAST(COALESCE(SUM(version), 0) AS BIGINT) AS versions FROM cases WHERE updated_at >= $1 AND (updated_at, id) <= ($2, $3)")
+                .bind(from)
+                .bind(to)
+                .bind(to_id)
+                .fetch_one(pool)
+                .await?;
+            Ok(VersionsDigest { count: row.try_get("n")?, ids: row.try_get("ids")?, versions: row.try_get("versions")? })
         })
     }
 

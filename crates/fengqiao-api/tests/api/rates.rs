@@ -970,3 +970,44 @@ async fn chinese_search_finds_words_inside_text_within_scope() -> TestResult {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_change_that_commits_after_later_ones_is_still_indexed() -> TestResult {
+    for backend in backends() {
+        let s = Server::start(backend).await;
+        let t = staff(&s).await;
+        let mut first = request("livelihood.water_supply");
+        first["title"] = json!("东街水管");
+        register(&s, &t.clerk, first).await;
+        let (cursor, indexed) = s.app.index_changes(None).await?;
+        assert_eq!(indexed, 1, "{backend}");
+        s.clock.advance(chrono::Duration::seconds(2));
+        let mut second = request("livelihood.water_supply");
+        second["title"] = json!("西街水管");
+        register(&s, &t.clerk, second).await;
+        let (cursor, indexed) = s.app.index_changes(Some(cursor)).await?;
+        assert_eq!(indexed, 1, "{backend}");
+        // Nothing changed: the poll indexes nothing (and reads only past its cursor).
+        let (cursor, indexed) = s.app.index_changes(Some(cursor)).await?;
+        assert_eq!(indexed, 0, "{backend}");
+        // A case stamped a second before the cursor, as if its transaction (or its server's clock) lagged.
+        s.clock.advance(chrono::Duration::seconds(-1));
+        let mut late = request("livelihood.water_supply");
+        late["title"] = json!("南街井盖");
+        late["description"] = json!("南街井盖松动，夜间行人易绊倒");
+        register(&s, &t.clerk, late).await;
+        s.clock.advance(chrono::Duration::seconds(2));
+        let (cursor, indexed) = s.app.index_changes(Some(cursor)).await?;
+        assert_eq!(
+            indexed, 1,
+            "{backend}: the late change is found below the cursor"
+        );
+        let (_, indexed) = s.app.index_changes(Some(cursor)).await?;
+        assert_eq!(indexed, 0, "{backend}: and indexed once");
+        let (status, found) = s.get(&t.dispatcher, "/api/v1/cases?q=井盖").await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {found}");
+        assert_eq!(found["total"], 1, "{backend}: {found}");
+        assert_eq!(found["items"][0]["title"], "南街井盖", "{backend}");
+    }
+    Ok(())
+}
