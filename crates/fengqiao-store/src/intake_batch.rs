@@ -1,7 +1,8 @@
 //! Registrations of one SQLite group commit written together: a few multi-row statements for the whole batch
-//! instead of a dozen statements per case, sent to the connection in two requests (each request to sqlx's
-//! SQLite connection is a hand-over to its worker thread and back, and on a busy machine each hand-over waits
-//! for a core). It writes exactly what `create_case_unit!` writes for each case; if anything fails, or a key
+//! instead of a dozen statements per case, sent to the connection in two requests, the second ending in COMMIT,
+//! each answering in one row (each request to sqlx's SQLite connection, and each row or statement result it
+//! sends back, is a hand-over between its worker thread and the writer's, and on a busy machine each hand-over
+//! waits for a core). It writes exactly what `create_case_unit!` writes for each case; if anything fails, or a key
 //! turns out to be claimed already, the writer rolls the transaction back and runs the cases one by one, so a
 //! bad case still fails alone and a retried key replays its case.
 
@@ -28,13 +29,14 @@ const CASES_PER_INSERT: usize = 200;
 /// Narrow rows per multi-row INSERT.
 const ROWS_PER_INSERT: usize = 1_000;
 
-/// Begins the group commit's transaction and writes the batch's registrations in it, answering each in order.
-/// `Ok(None)` when an idempotency key was claimed before (the units one by one tell a replay from a reuse);
-/// after `Ok(None)` or an error, the caller must roll the transaction back (it may or may not have begun).
+/// Begins the group commit's transaction, writes the batch's registrations in it and commits it, answering each
+/// in order (`Ok(Some(_))`: committed). `Ok(None)` when an idempotency key was claimed before (the units one by
+/// one tell a replay from a reuse); after `Ok(None)` or an error, nothing was committed and the caller must roll
+/// the transaction back (it may or may not have begun).
 pub(crate) async fn create_batch(
     conn: &mut SqliteConnection,
     jobs: &[&CreateJob],
-) -> StoreResult<Option<Vec<CreateUnit>>> {
+) -> StoreResult<Option<Vec<StoreResult<CreateUnit>>>> {
     // Idempotency keys: the first of each key in the batch claims it; a later one with the same key replays
     // the first (as it would in the next transaction).
     let mut first_of: HashMap<(&str, &str), usize> = HashMap::new();
@@ -66,12 +68,25 @@ pub(crate) async fn create_batch(
         }
     }
 
-    // First request: begin, claim the keys, take the numbers. A key claimed before leaves the batch to the
-    // units one by one (the numbers taken here are rolled back with it).
+    // First request: begin, take the numbers, claim the keys, and read back in one row how many keys were
+    // claimed and where each prefix's numbers now end (one row, not one per key and prefix: each row is a
+    // hand-over from the connection's thread). A key claimed before leaves the batch to the units one by one
+    // (the numbers taken here are rolled back with it).
+    if claiming.len() > ROWS_PER_INSERT || per_prefix.len() > ROWS_PER_INSERT {
+        return Err(StoreError::Corrupt(format!(
+            "a batch of {} registrations is larger than one statement takes",
+            jobs.len()
+        )));
+    }
     let mut qb = QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE; ");
-    for chunk in claiming.chunks(ROWS_PER_INSERT) {
+    qb.push("INSERT INTO case_numbers (prefix, last) ");
+    qb.push_values(&per_prefix, |mut b, (prefix, n)| {
+        b.push_bind(prefix.to_string()).push_bind(*n);
+    });
+    qb.push(" ON CONFLICT (prefix) DO UPDATE SET last = case_numbers.last + excluded.last; ");
+    if !claiming.is_empty() {
         qb.push("INSERT INTO idempotency_keys (scope, key, request_hash, created_at) ");
-        qb.push_values(chunk, |mut b, &i| {
+        qb.push_values(&claiming, |mut b, &i| {
             let key = jobs[i]
                 .idempotency
                 .as_ref()
@@ -81,32 +96,31 @@ pub(crate) async fn create_batch(
                 .push_bind(key.request_hash.clone())
                 .push_bind(micros(jobs[i].now));
         });
-        qb.push(" ON CONFLICT (scope, key) DO NOTHING RETURNING key AS claimed; ");
+        // `changes()` below counts the keys this statement inserted.
+        qb.push(" ON CONFLICT (scope, key) DO NOTHING; SELECT changes() AS claimed, ");
+    } else {
+        qb.push("SELECT 0 AS claimed, ");
     }
-    for chunk in per_prefix.chunks(ROWS_PER_INSERT) {
-        qb.push("INSERT INTO case_numbers (prefix, last) ");
-        qb.push_values(chunk, |mut b, (prefix, n)| {
-            b.push_bind(prefix.to_string()).push_bind(*n);
-        });
-        qb.push(" ON CONFLICT (prefix) DO UPDATE SET last = case_numbers.last + excluded.last RETURNING prefix, last; ");
+    qb.push("(SELECT json_group_object(prefix, last) FROM case_numbers WHERE prefix IN (");
+    let mut prefixes = qb.separated(", ");
+    for (prefix, _) in &per_prefix {
+        prefixes.push_bind(prefix.to_string());
     }
-    let mut claimed = 0;
+    qb.push(")) AS numbers; ");
+    let row = qb.build().fetch_one(&mut *conn).await?;
+    let claimed: i64 = row.try_get("claimed")?;
+    let lasts: HashMap<String, i64> =
+        serde_json::from_str(&row.try_get::<String, _>("numbers")?)
+            .map_err(|e| StoreError::Corrupt(format!("the batch's case numbers: {e}")))?;
     let mut next_seq: HashMap<String, i64> = HashMap::new();
-    for row in qb.build().fetch_all(&mut *conn).await? {
-        if row.try_column("claimed").is_ok() {
-            claimed += 1;
-            continue;
-        }
-        let prefix: String = row.try_get("prefix")?;
-        let last: i64 = row.try_get("last")?;
-        let n = per_prefix
-            .iter()
-            .find(|(p, _)| *p == prefix)
-            .map(|(_, n)| *n)
+    for (prefix, n) in &per_prefix {
+        let last = lasts
+            .get(*prefix)
+            .copied()
             .ok_or_else(|| StoreError::Corrupt(format!("prefix {prefix} was not numbered")))?;
-        next_seq.insert(prefix, last - n + 1);
+        next_seq.insert(prefix.to_string(), last - n + 1);
     }
-    if claimed < claiming.len() {
+    if claimed < claiming.len() as i64 {
         return Ok(None);
     }
     let mut numbers = Vec::with_capacity(creating.len());
@@ -173,7 +187,7 @@ pub(crate) async fn create_batch(
                 .push_bind(c.feedback_due.map(micros))
                 .push_bind(c.clock_paused);
         });
-        qb.push(" RETURNING id, number; ");
+        qb.push("; ");
     }
 
     let mut units = Vec::new();
@@ -271,33 +285,62 @@ pub(crate) async fn create_batch(
         });
         qb.push("; ");
     }
-    let mut ids: HashMap<String, i64> = HashMap::with_capacity(rows.len());
-    for row in qb.build().fetch_all(&mut *conn).await? {
-        ids.insert(row.try_get("number")?, row.try_get("id")?);
+    // The new cases' ids in one row, then COMMIT in the same request: the batch is committed when this
+    // returns without an error, and nothing after this point may send it to the units one by one.
+    qb.push("SELECT json_group_object(number, id) AS ids FROM cases WHERE number IN (");
+    let mut listed = qb.separated(", ");
+    for (_, number) in &rows {
+        listed.push_bind((*number).clone());
     }
+    qb.push("); COMMIT;");
+    let ids: StoreResult<HashMap<String, i64>> = match qb.build().fetch_all(&mut *conn).await {
+        Ok(rows) => rows
+            .first()
+            .ok_or_else(|| StoreError::Corrupt("the batch's ids were not read".into()))
+            .and_then(|row| {
+                row.try_get::<String, _>("ids")
+                    .map_err(StoreError::from)
+                    .and_then(|text| {
+                        serde_json::from_str(&text)
+                            .map_err(|e| StoreError::Corrupt(format!("the batch's case ids: {e}")))
+                    })
+            }),
+        Err(e) => return Err(e.into()),
+    };
 
-    let mut outcome: Vec<Option<CreateUnit>> = (0..jobs.len()).map(|_| None).collect();
+    let mut outcome: Vec<Option<StoreResult<CreateUnit>>> = (0..jobs.len()).map(|_| None).collect();
     for &(i, number) in &rows {
-        let id = ids
-            .get(number)
-            .copied()
-            .ok_or_else(|| StoreError::Corrupt(format!("case {number} was not inserted")))?;
-        outcome[i] = Some(CreateUnit::Created(id, number.clone()));
+        outcome[i] = Some(match &ids {
+            Ok(ids) => ids
+                .get(number)
+                .map(|&id| CreateUnit::Created(id, number.clone()))
+                .ok_or_else(|| StoreError::Corrupt(format!("case {number} was not inserted"))),
+            Err(e) => Err(StoreError::Corrupt(format!(
+                "the batch was committed but its ids could not be read: {e}"
+            ))),
+        });
     }
     // A repeated key replays the first of the batch.
     for (&i, &first) in &repeat_of {
         let same_body = jobs[i].idempotency.as_ref().map(|k| &k.request_hash)
             == jobs[first].idempotency.as_ref().map(|k| &k.request_hash);
         let case_id = match &outcome[first] {
-            Some(CreateUnit::Created(id, _)) => Some(*id),
-            Some(CreateUnit::Existing { case_id, .. }) => *case_id,
-            None => None,
+            Some(Ok(CreateUnit::Created(id, _))) => Some(*id),
+            Some(Ok(CreateUnit::Existing { case_id, .. })) => *case_id,
+            _ => None,
         };
-        outcome[i] = Some(CreateUnit::Existing { same_body, case_id });
+        outcome[i] = Some(Ok(CreateUnit::Existing { same_body, case_id }));
     }
-    outcome
-        .into_iter()
-        .map(|o| o.ok_or_else(|| StoreError::Corrupt("a registration was not answered".into())))
-        .collect::<StoreResult<Vec<_>>>()
-        .map(Some)
+    Ok(Some(
+        outcome
+            .into_iter()
+            .map(|o| {
+                o.unwrap_or_else(|| {
+                    Err(StoreError::Corrupt(
+                        "a registration was not answered".into(),
+                    ))
+                })
+            })
+            .collect(),
+    ))
 }

@@ -4,7 +4,7 @@
 //! SQLite has one writer at a time and a commit costs an fsync; grouping concurrent units into one transaction
 //! pays that once per batch (DESIGN.md, "Units of work"; LIMITS.md shows the gain). The batch's registrations
 //! are first written together with multi-row statements in two requests to the connection (`intake_batch`, which
-//! also begins the transaction); if that fails, the transaction is rolled back and begun again and they run one
+//! also begins and commits the transaction); if that fails, the transaction is rolled back and begun again and they run one
 //! by one, each in its own savepoint, so a unit that fails rolls back alone and the others commit. The answers
 //! wait for the log to be durable (`Syncer`).
 
@@ -141,20 +141,13 @@ async fn run(
         }
         let (size, started) = (batch.len(), std::time::Instant::now());
         let mut done = Vec::with_capacity(batch.len());
-        let mut broken = None;
-        // All together first, when every job came with its data: that begins the transaction itself.
-        let mut begun = false;
+        // All together first, when every job came with its data: that begins and commits the transaction.
+        let mut together = None;
         if batch.len() > 1 && batch.iter().all(|job| job.data.is_some()) {
             let jobs: Vec<&crate::intake_batch::CreateJob> =
                 batch.iter().filter_map(|job| job.data.as_deref()).collect();
             match crate::intake_batch::create_batch(&mut connection, &jobs).await {
-                Ok(Some(results)) => {
-                    for (job, result) in batch.into_iter().zip(results) {
-                        done.push((job.reply, Ok(result)));
-                    }
-                    batch = Vec::new();
-                    begun = true;
-                }
+                Ok(Some(results)) => together = Some(results),
                 Ok(None) => {
                     tracing::debug!(
                         "group commit: a key of the batch was claimed before; writing its units one by one"
@@ -167,51 +160,23 @@ async fn run(
                 }
             }
         }
-        if !begun && let Err(e) = exec(&mut connection, "BEGIN IMMEDIATE").await {
-            tracing::error!(error = %e, "group commit: BEGIN failed");
-            for job in batch {
-                let _ = job
-                    .reply
-                    .send(Err(StoreError::Corrupt(format!("BEGIN failed: {e}"))));
+        let committed = match together {
+            Some(results) => {
+                for (job, result) in batch.into_iter().zip(results) {
+                    done.push((job.reply, result));
+                }
+                Ok(())
             }
-            continue;
-        }
-        for job in batch {
-            if broken.is_some() {
-                done.push((
-                    job.reply,
-                    Err(StoreError::Corrupt("the batch's transaction failed".into())),
-                ));
-                continue;
-            }
-            if let Err(e) = exec(&mut connection, "SAVEPOINT unit").await {
-                broken = Some(e.to_string());
-                done.push((job.reply, Err(StoreError::Database(e))));
-                continue;
-            }
-            let result = (job.unit)(&mut connection).await;
-            let closed = match &result {
-                Ok(_) => exec(&mut connection, "RELEASE unit").await,
-                Err(_) => match exec(&mut connection, "ROLLBACK TO unit").await {
-                    Ok(()) => exec(&mut connection, "RELEASE unit").await,
-                    Err(e) => Err(e),
-                },
-            };
-            if let Err(e) = closed {
-                broken = Some(e.to_string());
-            }
-            done.push((job.reply, result));
-        }
-        let written = started.elapsed();
-        let committed = match &broken {
-            None => exec(&mut connection, "COMMIT")
-                .await
-                .map_err(|e| e.to_string()),
-            Some(e) => Err(e.clone()),
+            None => match one_by_one(&mut connection, batch, &mut done).await {
+                Some(Ok(())) => exec(&mut connection, "COMMIT")
+                    .await
+                    .map_err(|e| e.to_string()),
+                Some(Err(e)) => Err(e),
+                None => continue,
+            },
         };
         tracing::debug!(
             size,
-            written_us = written.as_micros() as u64,
             committed_us = started.elapsed().as_micros() as u64,
             "group commit"
         );
@@ -235,6 +200,53 @@ async fn run(
             }
         }
     }
+}
+
+/// Runs the batch's units one by one in a transaction, each in a savepoint of its own, and pushes their
+/// answers onto `done`. `None` when the transaction could not begin (every unit is answered with the error),
+/// `Some(Err)` when it broke and must not be committed.
+async fn one_by_one(
+    connection: &mut SqliteConnection,
+    batch: Vec<Job>,
+    done: &mut Answers,
+) -> Option<Result<(), String>> {
+    if let Err(e) = exec(connection, "BEGIN IMMEDIATE").await {
+        tracing::error!(error = %e, "group commit: BEGIN failed");
+        for job in batch {
+            let _ = job
+                .reply
+                .send(Err(StoreError::Corrupt(format!("BEGIN failed: {e}"))));
+        }
+        return None;
+    }
+    let mut broken = None;
+    for job in batch {
+        if broken.is_some() {
+            done.push((
+                job.reply,
+                Err(StoreError::Corrupt("the batch's transaction failed".into())),
+            ));
+            continue;
+        }
+        if let Err(e) = exec(connection, "SAVEPOINT unit").await {
+            broken = Some(e.to_string());
+            done.push((job.reply, Err(StoreError::Database(e))));
+            continue;
+        }
+        let result = (job.unit)(connection).await;
+        let closed = match &result {
+            Ok(_) => exec(connection, "RELEASE unit").await,
+            Err(_) => match exec(connection, "ROLLBACK TO unit").await {
+                Ok(()) => exec(connection, "RELEASE unit").await,
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(e) = closed {
+            broken = Some(e.to_string());
+        }
+        done.push((job.reply, result));
+    }
+    Some(broken.map_or(Ok(()), Err))
 }
 
 type Answers = Vec<(

@@ -1,5 +1,6 @@
 //! Registration under concurrency: on SQLite concurrent registrations share group commits and one that fails
-//! rolls back alone; on both backends (PostgreSQL when `FQ_TEST_POSTGRES_URL` is set) retries with one key make one case.
+//! rolls back alone; on both backends (PostgreSQL when `FQ_TEST_POSTGRES_URL` is set) each is answered with its
+//! own case and retries with one key make one case.
 
 use chrono::{TimeZone, Utc};
 use fengqiao_store::*;
@@ -47,7 +48,10 @@ async fn a_failing_unit_rolls_back_alone_and_the_rest_commit()
     let mut failed = 0;
     for task in tasks {
         match task.await? {
-            Ok(CreateOutcome::Created(record)) => created.push(record.number.clone()),
+            Ok(CreateOutcome::Created(record)) => {
+                answered_with_its_own_case(&store, &record).await?;
+                created.push(record.number.clone());
+            }
             Ok(other) => panic!("unexpected {other:?}"),
             Err(_) => failed += 1,
         }
@@ -79,6 +83,68 @@ async fn a_failing_unit_rolls_back_alone_and_the_rest_commit()
         n
     };
     assert_eq!(events, 54, "one event per committed case");
+    Ok(())
+}
+
+/// A registration is answered with its own case's id (a group commit reads its cases' ids back by number).
+async fn answered_with_its_own_case(
+    store: &Store,
+    record: &CaseRecord,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let stored = store
+        .get_case(record.id)
+        .await?
+        .ok_or("the answered id has no case")?;
+    assert_eq!(
+        (&stored.number, &stored.title),
+        (&record.number, &record.title)
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn registrations_committed_together_are_each_answered_with_their_own_case()
+-> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    for url in common::database_urls(dir.path(), "together").await {
+        let store = Store::connect(&url).await?;
+        store.migrate().await?;
+        let at = Utc
+            .with_ymd_and_hms(2026, 11, 23, 2, 0, 0)
+            .single()
+            .expect("time");
+        store
+            .upsert_regions(
+                &[NewRegion {
+                    code: "37".into(),
+                    name: "山东省".into(),
+                    parent_code: None,
+                    level: "province".into(),
+                }],
+                at,
+                &[],
+            )
+            .await?;
+        let tasks: Vec<_> = (0..48)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move { store.create_case(&new_case(i, None), None, &[]).await })
+            })
+            .collect();
+        let mut numbers = Vec::new();
+        for task in tasks {
+            match task.await?? {
+                CreateOutcome::Created(record) => {
+                    answered_with_its_own_case(&store, &record).await?;
+                    numbers.push(record.number.clone());
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        numbers.sort();
+        numbers.dedup();
+        assert_eq!(numbers.len(), 48, "numbers are unique");
+    }
     Ok(())
 }
 
@@ -129,7 +195,10 @@ async fn concurrent_retries_with_one_key_make_one_case() -> Result<(), Box<dyn s
         for task in tasks {
             let (i, outcome) = task.await?;
             match outcome? {
-                CreateOutcome::Created(record) => created.push((i, record.id)),
+                CreateOutcome::Created(record) => {
+                    answered_with_its_own_case(&store, &record).await?;
+                    created.push((i, record.id))
+                }
                 CreateOutcome::Replayed(record) => replayed.push((i, record.id)),
                 CreateOutcome::KeyReused => reused.push(i),
             }
