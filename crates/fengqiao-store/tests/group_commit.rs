@@ -12,24 +12,7 @@ use common::new_case;
 async fn a_failing_unit_rolls_back_alone_and_the_rest_commit()
 -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let store = Store::connect(&Store::sqlite_url_in(dir.path())).await?;
-    store.migrate().await?;
-    let at = Utc
-        .with_ymd_and_hms(2026, 11, 23, 2, 0, 0)
-        .single()
-        .expect("time");
-    store
-        .upsert_regions(
-            &[NewRegion {
-                code: "37".into(),
-                name: "山东省".into(),
-                parent_code: None,
-                level: "province".into(),
-            }],
-            at,
-            &[],
-        )
-        .await?;
+    let store = province_store(&Store::sqlite_url_in(dir.path())).await?;
     let mut tasks = Vec::new();
     for i in 0..60 {
         let store = store.clone();
@@ -86,6 +69,29 @@ async fn a_failing_unit_rolls_back_alone_and_the_rest_commit()
     Ok(())
 }
 
+/// A migrated store holding the province the test cases are registered in.
+async fn province_store(url: &str) -> Result<Store, Box<dyn std::error::Error>> {
+    let store = Store::connect(url).await?;
+    store.migrate().await?;
+    let at = Utc
+        .with_ymd_and_hms(2026, 11, 23, 2, 0, 0)
+        .single()
+        .expect("time");
+    store
+        .upsert_regions(
+            &[NewRegion {
+                code: "37".into(),
+                name: "山东省".into(),
+                parent_code: None,
+                level: "province".into(),
+            }],
+            at,
+            &[],
+        )
+        .await?;
+    Ok(store)
+}
+
 /// A registration is answered with its own case's id (a group commit reads its cases' ids back by number).
 async fn answered_with_its_own_case(
     store: &Store,
@@ -107,24 +113,7 @@ async fn registrations_committed_together_are_each_answered_with_their_own_case(
 -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     for url in common::database_urls(dir.path(), "together").await {
-        let store = Store::connect(&url).await?;
-        store.migrate().await?;
-        let at = Utc
-            .with_ymd_and_hms(2026, 11, 23, 2, 0, 0)
-            .single()
-            .expect("time");
-        store
-            .upsert_regions(
-                &[NewRegion {
-                    code: "37".into(),
-                    name: "山东省".into(),
-                    parent_code: None,
-                    level: "province".into(),
-                }],
-                at,
-                &[],
-            )
-            .await?;
+        let store = province_store(&url).await?;
         let tasks: Vec<_> = (0..48)
             .map(|i| {
                 let store = store.clone();
@@ -153,24 +142,7 @@ async fn concurrent_retries_with_one_key_make_one_case() -> Result<(), Box<dyn s
     let dir = tempfile::tempdir()?;
     // The SQLite group commit, and PostgreSQL's one-statement registration with its fallback.
     for url in common::database_urls(dir.path(), "retries").await {
-        let store = Store::connect(&url).await?;
-        store.migrate().await?;
-        let at = Utc
-            .with_ymd_and_hms(2026, 11, 23, 2, 0, 0)
-            .single()
-            .expect("time");
-        store
-            .upsert_regions(
-                &[NewRegion {
-                    code: "37".into(),
-                    name: "山东省".into(),
-                    parent_code: None,
-                    level: "province".into(),
-                }],
-                at,
-                &[],
-            )
-            .await?;
+        let store = province_store(&url).await?;
         // 20 retries of one submission, 10 uses of a second key (half of them with another body), 10 without keys.
         let mut tasks = Vec::new();
         for i in 0..40 {
