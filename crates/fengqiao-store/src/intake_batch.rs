@@ -29,6 +29,62 @@ const CASES_PER_INSERT: usize = 200;
 /// Narrow rows per multi-row INSERT.
 const ROWS_PER_INSERT: usize = 1_000;
 
+/// The batch's rollup (migration 0006): the insert trigger's counts, grouped by local day (and month) and place
+/// over the batch's cases, the ones with an id above `rollup_by_batch.after_id` (the grouped statements of
+/// migration 0003, limited to them).
+const BATCH_ROLLUP: &str = "INSERT INTO rate_days (day, owner_path, path, cohort, completion, on_time, satisfied, sat_answered, \
+     dispute_resolved, disputes, unreachable, declined, resp_on_time, resp_counted) SELECT \
+     date(substr(c.accepted_at, 1, 19), '+8 hours'), c.owner_path, c.path, SUM(1), SUM((c.status IN \
+     ('resolved', 'awaiting_follow_up', 'closed', 'archived'))), SUM((c.status IN ('resolved', \
+     'awaiting_follow_up', 'closed', 'archived') AND c.handling_due IS NOT NULL AND c.resolved_at <= \
+     c.handling_due)), SUM((c.satisfaction IS NOT NULL AND c.satisfaction IN ('satisfied', \
+     'basically_satisfied'))), SUM((c.satisfaction IS NOT NULL AND c.satisfaction IN ('satisfied', \
+     'basically_satisfied', 'dissatisfied'))), SUM((c.kind = 'dispute' AND c.status IN ('closed', \
+     'archived') AND c.satisfaction IS NOT NULL AND c.satisfaction IN ('satisfied', \
+     'basically_satisfied'))), SUM((c.kind = 'dispute')), SUM((c.satisfaction IS NOT NULL AND \
+     c.satisfaction = 'unreachable')), SUM((c.satisfaction IS NOT NULL AND c.satisfaction = 'declined')), \
+     SUM(c.responses_on_time), SUM(c.responses_counted) FROM cases c WHERE c.id > (SELECT after_id FROM \
+     rollup_by_batch) AND c.accepted_at IS NOT NULL AND c.status NOT IN ('merged', 'rejected') GROUP BY \
+     1, 2, 3 ON CONFLICT (day, owner_path, path) DO UPDATE SET cohort = cohort + excluded.cohort, \
+     completion = completion + excluded.completion, on_time = on_time + excluded.on_time, satisfied = \
+     satisfied + excluded.satisfied, sat_answered = sat_answered + excluded.sat_answered, \
+     dispute_resolved = dispute_resolved + excluded.dispute_resolved, disputes = disputes + \
+     excluded.disputes, unreachable = unreachable + excluded.unreachable, declined = declined + \
+     excluded.declined, resp_on_time = resp_on_time + excluded.resp_on_time, resp_counted = resp_counted \
+     + excluded.resp_counted; \
+     INSERT INTO rate_days (day, owner_path, path, received, rejected, merged) SELECT \
+     date(substr(c.created_at, 1, 19), '+8 hours'), c.owner_path, c.path, SUM(1), SUM((c.status = \
+     'rejected')), SUM((c.status = 'merged')) FROM cases c WHERE c.id > (SELECT after_id FROM \
+     rollup_by_batch) GROUP BY 1, 2, 3 ON CONFLICT (day, owner_path, path) DO UPDATE SET received = \
+     received + excluded.received, rejected = rejected + excluded.rejected, merged = merged + \
+     excluded.merged; \
+     INSERT INTO rate_months (month, owner_path, path, cohort, completion, on_time, satisfied, \
+     sat_answered, dispute_resolved, disputes, unreachable, declined, resp_on_time, resp_counted) SELECT \
+     substr(date(substr(c.accepted_at, 1, 19), '+8 hours'), 1, 7), c.owner_path, c.path, SUM(1), \
+     SUM((c.status IN ('resolved', 'awaiting_follow_up', 'closed', 'archived'))), SUM((c.status IN \
+     ('resolved', 'awaiting_follow_up', 'closed', 'archived') AND c.handling_due IS NOT NULL AND \
+     c.resolved_at <= c.handling_due)), SUM((c.satisfaction IS NOT NULL AND c.satisfaction IN \
+     ('satisfied', 'basically_satisfied'))), SUM((c.satisfaction IS NOT NULL AND c.satisfaction IN \
+     ('satisfied', 'basically_satisfied', 'dissatisfied'))), SUM((c.kind = 'dispute' AND c.status IN \
+     ('closed', 'archived') AND c.satisfaction IS NOT NULL AND c.satisfaction IN ('satisfied', \
+     'basically_satisfied'))), SUM((c.kind = 'dispute')), SUM((c.satisfaction IS NOT NULL AND \
+     c.satisfaction = 'unreachable')), SUM((c.satisfaction IS NOT NULL AND c.satisfaction = 'declined')), \
+     SUM(c.responses_on_time), SUM(c.responses_counted) FROM cases c WHERE c.id > (SELECT after_id FROM \
+     rollup_by_batch) AND c.accepted_at IS NOT NULL AND c.status NOT IN ('merged', 'rejected') GROUP BY \
+     1, 2, 3 ON CONFLICT (month, owner_path, path) DO UPDATE SET cohort = cohort + excluded.cohort, \
+     completion = completion + excluded.completion, on_time = on_time + excluded.on_time, satisfied = \
+     satisfied + excluded.satisfied, sat_answered = sat_answered + excluded.sat_answered, \
+     dispute_resolved = dispute_resolved + excluded.dispute_resolved, disputes = disputes + \
+     excluded.disputes, unreachable = unreachable + excluded.unreachable, declined = declined + \
+     excluded.declined, resp_on_time = resp_on_time + excluded.resp_on_time, resp_counted = resp_counted \
+     + excluded.resp_counted; \
+     INSERT INTO rate_months (month, owner_path, path, received, rejected, merged) SELECT \
+     substr(date(substr(c.created_at, 1, 19), '+8 hours'), 1, 7), c.owner_path, c.path, SUM(1), \
+     SUM((c.status = 'rejected')), SUM((c.status = 'merged')) FROM cases c WHERE c.id > (SELECT after_id \
+     FROM rollup_by_batch) GROUP BY 1, 2, 3 ON CONFLICT (month, owner_path, path) DO UPDATE SET received \
+     = received + excluded.received, rejected = rejected + excluded.rejected, merged = merged + \
+     excluded.merged;";
+
 /// Begins the group commit's transaction, writes the batch's registrations in it and commits it, answering each
 /// in order (`Ok(Some(_))`: committed). `Ok(None)` when an idempotency key was claimed before (the units one by
 /// one tell a replay from a reuse); after `Ok(None)` or an error, nothing was committed and the caller must roll
@@ -135,7 +191,10 @@ pub(crate) async fn create_batch(
 
     // Second request: the cases, and what hangs off them, which finds its case by its new number.
     let rows: Vec<(usize, &String)> = creating.iter().copied().zip(numbers.iter()).collect();
-    let mut qb = QueryBuilder::<Sqlite>::new("");
+    // The rollup once for the batch (below) instead of the insert trigger's four statements per case.
+    let mut qb = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO rollup_by_batch (id, after_id) SELECT 1, COALESCE(MAX(id), 0) FROM cases; ",
+    );
     for chunk in rows.chunks(CASES_PER_INSERT) {
         qb.push(concat!(
             "INSERT INTO cases (",
@@ -285,6 +344,8 @@ pub(crate) async fn create_batch(
         });
         qb.push("; ");
     }
+    qb.push(BATCH_ROLLUP);
+    qb.push(" DELETE FROM rollup_by_batch; ");
     // The new cases' ids in one row, then COMMIT in the same request: the batch is committed when this
     // returns without an error, and nothing after this point may send it to the units one by one.
     qb.push("SELECT json_group_object(number, id) AS ids FROM cases WHERE number IN (");

@@ -66,7 +66,40 @@ async fn a_failing_unit_rolls_back_alone_and_the_rest_commit()
         n
     };
     assert_eq!(events, 54, "one event per committed case");
+    // The batches that failed together were written one by one through the insert trigger: each committed
+    // case counted once in the rollup, the failed ones not at all.
+    let counts = store
+        .rate_counts(&province_rates(day_of_registration()))
+        .await?;
+    assert_eq!((counts.received, counts.cohort), (54, 0));
     Ok(())
+}
+
+/// The local day the test cases are registered on (2026-11-23, UTC+8).
+fn day_of_registration() -> (chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
+    let at = |d| {
+        Utc.with_ymd_and_hms(2026, 11, d, 16, 0, 0)
+            .single()
+            .expect("time")
+    };
+    (at(22), at(23))
+}
+
+/// The province's rates over a period (on SQLite, whole local days and months come from the rollup).
+fn province_rates((from, to): (chrono::DateTime<Utc>, chrono::DateTime<Utc>)) -> RateScope {
+    RateScope {
+        visibility: CaseVisibility {
+            path_prefixes: vec!["/37/".into()],
+            units: Vec::new(),
+        },
+        region_path: None,
+        unit: None,
+        grid_code: None,
+        category: None,
+        from,
+        to,
+        now: to,
+    }
 }
 
 /// A migrated store holding the province the test cases are registered in.
@@ -133,6 +166,71 @@ async fn registrations_committed_together_are_each_answered_with_their_own_case(
         numbers.sort();
         numbers.dedup();
         assert_eq!(numbers.len(), 48, "numbers are unique");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_rates_count_each_case_of_a_group_commit_once() -> Result<(), Box<dyn std::error::Error>>
+{
+    let dir = tempfile::tempdir()?;
+    for url in common::database_urls(dir.path(), "rollup").await {
+        let store = province_store(&url).await?;
+        // 48 at once: every second accepted on registration, every fourth of those a dispute resolved on
+        // time to the citizen's satisfaction, every third refused.
+        let tasks: Vec<_> = (0..48)
+            .map(|i| {
+                let store = store.clone();
+                let mut case = new_case(i, None);
+                let at = case.created_at;
+                let c = &mut case.columns;
+                if i % 2 == 0 {
+                    (c.status, c.accepted_at) = ("accepted".into(), Some(at));
+                    c.handling_due = Some(at + chrono::Duration::days(5));
+                    if i % 8 == 0 {
+                        case.kind = "dispute".into();
+                        (c.status, c.resolved_at) = ("closed".into(), Some(at));
+                        c.satisfaction = Some("satisfied".into());
+                    }
+                } else if i % 3 == 0 {
+                    c.status = "rejected".into();
+                }
+                tokio::spawn(async move { store.create_case(&case, None, &[]).await })
+            })
+            .collect();
+        for task in tasks {
+            assert!(matches!(task.await??, CreateOutcome::Created(_)));
+        }
+        let month = (
+            Utc.with_ymd_and_hms(2026, 10, 31, 16, 0, 0)
+                .single()
+                .expect("time"),
+            Utc.with_ymd_and_hms(2026, 11, 30, 16, 0, 0)
+                .single()
+                .expect("time"),
+        );
+        for period in [day_of_registration(), month] {
+            let c = store.rate_counts(&province_rates(period)).await?;
+            assert_eq!(
+                (c.received, c.rejected, c.cohort),
+                (48, 8, 24),
+                "{url} {period:?}"
+            );
+            assert_eq!(
+                (c.completion_numerator, c.on_time_numerator),
+                (6, 6),
+                "{url} {period:?}"
+            );
+            assert_eq!(
+                (
+                    c.satisfaction_numerator,
+                    c.resolution_numerator,
+                    c.resolution_denominator
+                ),
+                (6, 6, 6),
+                "{url} {period:?}"
+            );
+        }
     }
     Ok(())
 }
