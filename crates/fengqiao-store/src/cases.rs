@@ -1153,14 +1153,14 @@ impl Store {
             Store::Sqlite(s) => {
                 // Group commit: the one SQLite writer runs this unit in a savepoint of a shared transaction and
                 // answers after the COMMIT that made it durable.
-                let data = crate::intake_batch::CreateJob {
+                // One copy of the registration, shared by the batch and by the unit of its fallback.
+                let data = std::sync::Arc::new(crate::intake_batch::CreateJob {
                     case: case.clone(),
                     idempotency: idempotency.cloned(),
                     audit: audit.to_vec(),
                     now,
-                };
-                let (case, idempotency, audit) =
-                    (case.clone(), idempotency.cloned(), audit.to_vec());
+                });
+                let job = std::sync::Arc::clone(&data);
                 s.writer
                     .run(
                         Some(data),
@@ -1168,10 +1168,10 @@ impl Store {
                             Box::pin(async move {
                                 create_case_unit!(
                                     conn,
-                                    case,
-                                    idempotency.as_ref(),
-                                    audit,
-                                    now,
+                                    job.case,
+                                    job.idempotency.as_ref(),
+                                    job.audit,
+                                    job.now,
                                     None::<String>
                                 )
                                 .await

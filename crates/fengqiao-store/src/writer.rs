@@ -32,7 +32,7 @@ type Unit = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> UnitFuture<'c> +
 
 struct Job {
     /// The registration as data, for writing the batch together.
-    data: Option<Box<crate::intake_batch::CreateJob>>,
+    data: Option<std::sync::Arc<crate::intake_batch::CreateJob>>,
     /// The same registration as a unit of its own (the fallback).
     unit: Unit,
     reply: oneshot::Sender<StoreResult<CreateUnit>>,
@@ -87,16 +87,12 @@ impl SqliteWriter {
     /// Runs a unit in the next group commit and waits until it is durable (or failed alone).
     pub(crate) async fn run(
         &self,
-        data: Option<crate::intake_batch::CreateJob>,
+        data: Option<std::sync::Arc<crate::intake_batch::CreateJob>>,
         unit: Unit,
     ) -> StoreResult<CreateUnit> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job {
-                data: data.map(Box::new),
-                unit,
-                reply,
-            })
+            .send(Job { data, unit, reply })
             .await
             .map_err(|_| StoreError::Corrupt("the SQLite writer has stopped".into()))?;
         answer
