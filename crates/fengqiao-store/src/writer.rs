@@ -139,7 +139,7 @@ async fn run(
         let mut done = Vec::with_capacity(batch.len());
         // All together first, when every job came with its data: that begins and commits the transaction.
         let mut together = None;
-        if batch.len() > 1 && batch.iter().all(|job| job.data.is_some()) {
+        if batch.iter().all(|job| job.data.is_some()) {
             let jobs: Vec<&crate::intake_batch::CreateJob> =
                 batch.iter().filter_map(|job| job.data.as_deref()).collect();
             match crate::intake_batch::create_batch(&mut connection, &jobs).await {
