@@ -263,7 +263,7 @@ pub(crate) async fn create_batch(
             parties.push((number, party));
         }
         events.push((number, &case.event));
-        audit.extend(jobs[i].audit.iter());
+        audit.extend(jobs[i].audit.iter().map(|draft| (number, draft)));
         if let Some(key) = &jobs[i].idempotency {
             keyed.push((number, key));
         }
@@ -333,11 +333,16 @@ pub(crate) async fn create_batch(
     }
     for chunk in audit.chunks(ROWS_PER_INSERT) {
         qb.push("INSERT INTO audit_log (at, actor, action, object, result, source, detail) ");
-        qb.push_values(chunk, |mut b, draft| {
+        qb.push_values(chunk, |mut b, (number, draft)| {
+            // A record that names no object is about the new case, as in `create_case_unit!`.
+            let object = match draft.object.as_str() {
+                "" => format!("case:{number}"),
+                named => named.to_string(),
+            };
             b.push_bind(micros(draft.at))
                 .push_bind(draft.actor.clone())
                 .push_bind(draft.action.clone())
-                .push_bind(draft.object.clone())
+                .push_bind(object)
                 .push_bind(draft.result.clone())
                 .push_bind(draft.source.clone())
                 .push_bind(draft.detail.to_string());

@@ -147,17 +147,42 @@ async fn registrations_committed_together_are_each_answered_with_their_own_case(
     let dir = tempfile::tempdir()?;
     for url in common::database_urls(dir.path(), "together").await {
         let store = province_store(&url).await?;
+        // Each with an audit record that names no object (the registration's): it is about the new case.
         let tasks: Vec<_> = (0..48)
             .map(|i| {
                 let store = store.clone();
-                tokio::spawn(async move { store.create_case(&new_case(i, None), None, &[]).await })
+                let case = new_case(i, None);
+                let audit = AuditDraft {
+                    at: case.created_at,
+                    actor: format!("user:{i}"),
+                    action: "case.register".into(),
+                    object: String::new(),
+                    result: "ok".into(),
+                    source: "test".into(),
+                    detail: serde_json::json!({}),
+                };
+                tokio::spawn(async move { store.create_case(&case, None, &[audit]).await })
             })
             .collect();
         let mut numbers = Vec::new();
-        for task in tasks {
+        for (i, task) in tasks.into_iter().enumerate() {
             match task.await?? {
                 CreateOutcome::Created(record) => {
                     answered_with_its_own_case(&store, &record).await?;
+                    let audit = store
+                        .list_audit(
+                            &AuditFilter {
+                                object: Some(format!("case:{}", record.number)),
+                                ..AuditFilter::default()
+                            },
+                            Page {
+                                offset: 0,
+                                limit: 10,
+                            },
+                        )
+                        .await?;
+                    let actors: Vec<&str> = audit.items.iter().map(|r| r.actor.as_str()).collect();
+                    assert_eq!(actors, [format!("user:{i}")], "{url}");
                     numbers.push(record.number.clone());
                 }
                 other => panic!("unexpected {other:?}"),
