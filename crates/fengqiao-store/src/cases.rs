@@ -917,6 +917,14 @@ pub(crate) use bind_new_case;
 /// One registration's writes, on a connection inside a transaction the caller owns (its own, or a group
 /// commit's savepoint). Evaluates to what it did; writes nothing else on an idempotent replay. `$number` is a
 /// number already handed out (PostgreSQL, `NumberBlocks`), or None to take the next one of its prefix here.
+/// The object of a registration's audit record: the new case, unless the record names another.
+pub(crate) fn registration_audit_object(draft: &AuditDraft, number: &str) -> String {
+    match draft.object.as_str() {
+        "" => format!("case:{number}"),
+        named => named.to_string(),
+    }
+}
+
 macro_rules! create_case_unit {
     ($conn:ident, $case:expr, $idempotency:expr, $audit:expr, $now:expr, $number:expr) => {
         async {
@@ -993,9 +1001,7 @@ macro_rules! create_case_unit {
             }
             let mut audit = $audit.to_vec();
             for draft in &mut audit {
-                if draft.object.is_empty() {
-                    draft.object = format!("case:{number}");
-                }
+                draft.object = registration_audit_object(draft, &number);
             }
             insert_audit!($conn, &audit);
             Ok::<CreateUnit, StoreError>(CreateUnit::Created(id, number))

@@ -29,61 +29,83 @@ const CASES_PER_INSERT: usize = 200;
 /// Narrow rows per multi-row INSERT.
 const ROWS_PER_INSERT: usize = 1_000;
 
-/// The batch's rollup (migration 0006): the insert trigger's counts, grouped by local day (and month) and place
-/// over the batch's cases, the ones with an id above `rollup_by_batch.after_id` (the grouped statements of
+/// The batch's rollup (migration 0006): the insert trigger's counts, grouped by local day and by local month and
+/// place over the batch's cases, the ones with an id above `rollup_by_batch.after_id` (the grouped statements of
 /// migration 0003, limited to them).
-const BATCH_ROLLUP: &str = "INSERT INTO rate_days (day, owner_path, path, cohort, completion, on_time, satisfied, sat_answered, \
-     dispute_resolved, disputes, unreachable, declined, resp_on_time, resp_counted) SELECT \
-     date(substr(c.accepted_at, 1, 19), '+8 hours'), c.owner_path, c.path, SUM(1), SUM((c.status IN \
-     ('resolved', 'awaiting_follow_up', 'closed', 'archived'))), SUM((c.status IN ('resolved', \
-     'awaiting_follow_up', 'closed', 'archived') AND c.handling_due IS NOT NULL AND c.resolved_at <= \
-     c.handling_due)), SUM((c.satisfaction IS NOT NULL AND c.satisfaction IN ('satisfied', \
-     'basically_satisfied'))), SUM((c.satisfaction IS NOT NULL AND c.satisfaction IN ('satisfied', \
-     'basically_satisfied', 'dissatisfied'))), SUM((c.kind = 'dispute' AND c.status IN ('closed', \
-     'archived') AND c.satisfaction IS NOT NULL AND c.satisfaction IN ('satisfied', \
-     'basically_satisfied'))), SUM((c.kind = 'dispute')), SUM((c.satisfaction IS NOT NULL AND \
-     c.satisfaction = 'unreachable')), SUM((c.satisfaction IS NOT NULL AND c.satisfaction = 'declined')), \
-     SUM(c.responses_on_time), SUM(c.responses_counted) FROM cases c WHERE c.id > (SELECT after_id FROM \
-     rollup_by_batch) AND c.accepted_at IS NOT NULL AND c.status NOT IN ('merged', 'rejected') GROUP BY \
-     1, 2, 3 ON CONFLICT (day, owner_path, path) DO UPDATE SET cohort = cohort + excluded.cohort, \
-     completion = completion + excluded.completion, on_time = on_time + excluded.on_time, satisfied = \
-     satisfied + excluded.satisfied, sat_answered = sat_answered + excluded.sat_answered, \
-     dispute_resolved = dispute_resolved + excluded.dispute_resolved, disputes = disputes + \
-     excluded.disputes, unreachable = unreachable + excluded.unreachable, declined = declined + \
-     excluded.declined, resp_on_time = resp_on_time + excluded.resp_on_time, resp_counted = resp_counted \
-     + excluded.resp_counted; \
-     INSERT INTO rate_days (day, owner_path, path, received, rejected, merged) SELECT \
-     date(substr(c.created_at, 1, 19), '+8 hours'), c.owner_path, c.path, SUM(1), SUM((c.status = \
-     'rejected')), SUM((c.status = 'merged')) FROM cases c WHERE c.id > (SELECT after_id FROM \
-     rollup_by_batch) GROUP BY 1, 2, 3 ON CONFLICT (day, owner_path, path) DO UPDATE SET received = \
-     received + excluded.received, rejected = rejected + excluded.rejected, merged = merged + \
-     excluded.merged; \
-     INSERT INTO rate_months (month, owner_path, path, cohort, completion, on_time, satisfied, \
-     sat_answered, dispute_resolved, disputes, unreachable, declined, resp_on_time, resp_counted) SELECT \
-     substr(date(substr(c.accepted_at, 1, 19), '+8 hours'), 1, 7), c.owner_path, c.path, SUM(1), \
-     SUM((c.status IN ('resolved', 'awaiting_follow_up', 'closed', 'archived'))), SUM((c.status IN \
-     ('resolved', 'awaiting_follow_up', 'closed', 'archived') AND c.handling_due IS NOT NULL AND \
-     c.resolved_at <= c.handling_due)), SUM((c.satisfaction IS NOT NULL AND c.satisfaction IN \
-     ('satisfied', 'basically_satisfied'))), SUM((c.satisfaction IS NOT NULL AND c.satisfaction IN \
-     ('satisfied', 'basically_satisfied', 'dissatisfied'))), SUM((c.kind = 'dispute' AND c.status IN \
-     ('closed', 'archived') AND c.satisfaction IS NOT NULL AND c.satisfaction IN ('satisfied', \
-     'basically_satisfied'))), SUM((c.kind = 'dispute')), SUM((c.satisfaction IS NOT NULL AND \
-     c.satisfaction = 'unreachable')), SUM((c.satisfaction IS NOT NULL AND c.satisfaction = 'declined')), \
-     SUM(c.responses_on_time), SUM(c.responses_counted) FROM cases c WHERE c.id > (SELECT after_id FROM \
-     rollup_by_batch) AND c.accepted_at IS NOT NULL AND c.status NOT IN ('merged', 'rejected') GROUP BY \
-     1, 2, 3 ON CONFLICT (month, owner_path, path) DO UPDATE SET cohort = cohort + excluded.cohort, \
-     completion = completion + excluded.completion, on_time = on_time + excluded.on_time, satisfied = \
-     satisfied + excluded.satisfied, sat_answered = sat_answered + excluded.sat_answered, \
-     dispute_resolved = dispute_resolved + excluded.dispute_resolved, disputes = disputes + \
-     excluded.disputes, unreachable = unreachable + excluded.unreachable, declined = declined + \
-     excluded.declined, resp_on_time = resp_on_time + excluded.resp_on_time, resp_counted = resp_counted \
-     + excluded.resp_counted; \
-     INSERT INTO rate_months (month, owner_path, path, received, rejected, merged) SELECT \
-     substr(date(substr(c.created_at, 1, 19), '+8 hours'), 1, 7), c.owner_path, c.path, SUM(1), \
-     SUM((c.status = 'rejected')), SUM((c.status = 'merged')) FROM cases c WHERE c.id > (SELECT after_id \
-     FROM rollup_by_batch) GROUP BY 1, 2, 3 ON CONFLICT (month, owner_path, path) DO UPDATE SET received \
-     = received + excluded.received, rejected = rejected + excluded.rejected, merged = merged + \
-     excluded.merged;";
+static BATCH_ROLLUP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    const RESOLVED: &str = "('resolved', 'awaiting_follow_up', 'closed', 'archived')";
+    const SATISFIED: &str =
+        "c.satisfaction IS NOT NULL AND c.satisfaction IN ('satisfied', 'basically_satisfied'";
+    // Counted in the cohort of the day (month) of acceptance, and received on the day (month) of registration.
+    let cohort: [(&str, String); 11] = [
+        ("cohort", "1".into()),
+        ("completion", format!("(c.status IN {RESOLVED})")),
+        (
+            "on_time",
+            format!(
+                "(c.status IN {RESOLVED} AND c.handling_due IS NOT NULL AND c.resolved_at <= c.handling_due)"
+            ),
+        ),
+        ("satisfied", format!("({SATISFIED}))")),
+        ("sat_answered", format!("({SATISFIED}, 'dissatisfied'))")),
+        (
+            "dispute_resolved",
+            format!("(c.kind = 'dispute' AND c.status IN ('closed', 'archived') AND {SATISFIED}))"),
+        ),
+        ("disputes", "(c.kind = 'dispute')".into()),
+        (
+            "unreachable",
+            "(c.satisfaction IS NOT NULL AND c.satisfaction = 'unreachable')".into(),
+        ),
+        (
+            "declined",
+            "(c.satisfaction IS NOT NULL AND c.satisfaction = 'declined')".into(),
+        ),
+        ("resp_on_time", "c.responses_on_time".into()),
+        ("resp_counted", "c.responses_counted".into()),
+    ];
+    let received: [(&str, String); 3] = [
+        ("received", "1".into()),
+        ("rejected", "(c.status = 'rejected')".into()),
+        ("merged", "(c.status = 'merged')".into()),
+    ];
+    let cohort_only = " AND c.accepted_at IS NOT NULL AND c.status NOT IN ('merged', 'rejected')";
+    let mut sql = Vec::new();
+    for (table, key, local) in [
+        (
+            "rate_days",
+            "day",
+            "date(substr(c.{at}, 1, 19), '+8 hours')",
+        ),
+        (
+            "rate_months",
+            "month",
+            "substr(date(substr(c.{at}, 1, 19), '+8 hours'), 1, 7)",
+        ),
+    ] {
+        for (counters, at, only) in [
+            (&cohort[..], "accepted_at", cohort_only),
+            (&received[..], "created_at", ""),
+        ] {
+            let names: Vec<&str> = counters.iter().map(|(name, _)| *name).collect();
+            let sums: Vec<String> = counters.iter().map(|(_, e)| format!("SUM({e})")).collect();
+            let set: Vec<String> = names
+                .iter()
+                .map(|n| format!("{n} = {n} + excluded.{n}"))
+                .collect();
+            sql.push(format!(
+                "INSERT INTO {table} ({key}, owner_path, path, {}) SELECT {}, c.owner_path, c.path, {} \
+                 FROM cases c WHERE c.id > (SELECT after_id FROM rollup_by_batch){only} GROUP BY 1, 2, 3 \
+                 ON CONFLICT ({key}, owner_path, path) DO UPDATE SET {};",
+                names.join(", "),
+                local.replace("{at}", at),
+                sums.join(", "),
+                set.join(", "),
+            ));
+        }
+    }
+    sql.join(" ")
+});
 
 /// Begins the group commit's transaction, writes the batch's registrations in it and commits it, answering each
 /// in order (`Ok(Some(_))`: committed). `Ok(None)` when an idempotency key was claimed before (the units one by
@@ -334,22 +356,17 @@ pub(crate) async fn create_batch(
     for chunk in audit.chunks(ROWS_PER_INSERT) {
         qb.push("INSERT INTO audit_log (at, actor, action, object, result, source, detail) ");
         qb.push_values(chunk, |mut b, (number, draft)| {
-            // A record that names no object is about the new case, as in `create_case_unit!`.
-            let object = match draft.object.as_str() {
-                "" => format!("case:{number}"),
-                named => named.to_string(),
-            };
             b.push_bind(micros(draft.at))
                 .push_bind(draft.actor.clone())
                 .push_bind(draft.action.clone())
-                .push_bind(object)
+                .push_bind(crate::cases::registration_audit_object(draft, number))
                 .push_bind(draft.result.clone())
                 .push_bind(draft.source.clone())
                 .push_bind(draft.detail.to_string());
         });
         qb.push("; ");
     }
-    qb.push(BATCH_ROLLUP);
+    qb.push(BATCH_ROLLUP.as_str());
     qb.push(" DELETE FROM rollup_by_batch; ");
     // The new cases' ids in one row, then COMMIT in the same request: the batch is committed when this
     // returns without an error, and nothing after this point may send it to the units one by one.

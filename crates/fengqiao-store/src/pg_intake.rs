@@ -127,13 +127,7 @@ pub(crate) async fn create_in_one_statement(
         .bind(
             audit
                 .iter()
-                .map(|d| {
-                    if d.object.is_empty() {
-                        format!("case:{number}")
-                    } else {
-                        d.object.clone()
-                    }
-                })
+                .map(|d| crate::cases::registration_audit_object(d, number))
                 .collect::<Vec<_>>(),
         )
         .bind(audit.iter().map(|d| d.result.clone()).collect::<Vec<_>>())

@@ -85,21 +85,9 @@ fn day_of_registration() -> (chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
     (at(22), at(23))
 }
 
-/// The province's rates over a period (on SQLite, whole local days and months come from the rollup).
+/// The province's rates over a period, asked at its end.
 fn province_rates((from, to): (chrono::DateTime<Utc>, chrono::DateTime<Utc>)) -> RateScope {
-    RateScope {
-        visibility: CaseVisibility {
-            path_prefixes: vec!["/37/".into()],
-            units: Vec::new(),
-        },
-        region_path: None,
-        unit: None,
-        grid_code: None,
-        category: None,
-        from,
-        to,
-        now: to,
-    }
+    common::province_rates(from, to, to)
 }
 
 /// A migrated store holding the province the test cases are registered in.

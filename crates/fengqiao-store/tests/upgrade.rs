@@ -99,25 +99,13 @@ async fn migration_0003_fills_the_copied_status_and_the_response_columns() {
 
         // The response rate counts dispatches as before: 1 answered in time; 1 answered, 1 ended late, and
         // the open one once its limit has passed.
-        let scope = |now: &str| RateScope {
-            visibility: CaseVisibility {
-                path_prefixes: vec!["/37/".into()],
-                units: Vec::new(),
-            },
-            region_path: None,
-            unit: None,
-            grid_code: None,
-            category: None,
-            from: DateTime::parse_from_rfc3339(&at(-24.0))
-                .expect("from")
-                .with_timezone(&Utc),
-            to: DateTime::parse_from_rfc3339(&at(24.0))
-                .expect("to")
-                .with_timezone(&Utc),
-            now: DateTime::parse_from_rfc3339(now)
-                .expect("now")
-                .with_timezone(&Utc),
+        let time = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .expect("time")
+                .with_timezone(&Utc)
         };
+        let scope =
+            |now: &str| common::province_rates(time(&at(-24.0)), time(&at(24.0)), time(now));
         let before = store.rate_counts(&scope(&at(2.5))).await.expect("rates");
         assert_eq!(
             (before.response_numerator, before.response_denominator),

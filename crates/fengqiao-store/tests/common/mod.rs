@@ -88,3 +88,25 @@ pub fn new_case(i: usize, category: Option<&str>) -> NewCase {
         },
     }
 }
+
+/// The province's (`/37/`) rates over `[from, to)` asked at `now`, unnarrowed (on SQLite, whole local days and
+/// months come from the rollup).
+pub fn province_rates(
+    from: chrono::DateTime<Utc>,
+    to: chrono::DateTime<Utc>,
+    now: chrono::DateTime<Utc>,
+) -> RateScope {
+    RateScope {
+        visibility: CaseVisibility {
+            path_prefixes: vec!["/37/".into()],
+            units: Vec::new(),
+        },
+        region_path: None,
+        unit: None,
+        grid_code: None,
+        category: None,
+        from,
+        to,
+        now,
+    }
+}
