@@ -125,22 +125,20 @@ impl Store {
                 .connect_with(options.clone())
                 .await?;
             let mut connection = pool.acquire().await?.detach();
-            // The writer's own page cache keeps the index pages it keeps changing (32 MiB), its commits do
-            // not checkpoint (it does that after answering, `writer::checkpoint`), and the statement journal
-            // of its multi-row statements stays in memory instead of spilling to a temporary file.
-            sqlx::raw_sql(
-                "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY",
-            )
+            // The writer's sqlx connection runs only the units one by one (when a batch fails together); its
+            // commits do not checkpoint (the writer does that after answering, `writer::checkpoint`).
+            sqlx::raw_sql("PRAGMA wal_autocheckpoint = 0")
                 .execute(&mut connection)
                 .await?;
-            // The write-ahead log exists once a connection has opened a database file in WAL mode; an
-            // in-memory database has none, and its writer's commits sync as usual.
-            let wal = {
-                let mut name = options.get_filename().as_os_str().to_owned();
-                name.push("-wal");
-                Some(std::path::PathBuf::from(name)).filter(|path| path.is_file())
-            };
-            let writer = writer::SqliteWriter::start(connection, wal).await?;
+            // A database file has a write-ahead log beside it (once anything is written); an in-memory database
+            // has neither, and its writer's commits sync as usual.
+            let file = options.get_filename().to_path_buf();
+            let files = file.is_file().then(|| {
+                let mut wal = file.as_os_str().to_owned();
+                wal.push("-wal");
+                (file, std::path::PathBuf::from(wal))
+            });
+            let writer = writer::SqliteWriter::start(connection, files).await?;
             tokio::spawn(writer::checkpoint_beside(pool.clone()));
             Ok(Store::Sqlite(SqliteStore {
                 pool,

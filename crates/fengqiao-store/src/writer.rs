@@ -1,12 +1,12 @@
-//! Group commit for SQLite: one writer task runs registrations from many requests in one transaction, each in
-//! its own savepoint, and answers each only once its COMMIT is durable.
+//! Group commit for SQLite: one writer task runs registrations from many requests in one transaction and
+//! answers each only once its COMMIT is durable.
 //!
 //! SQLite has one writer at a time and a commit costs an fsync; grouping concurrent units into one transaction
 //! pays that once per batch (DESIGN.md, "Units of work"; LIMITS.md shows the gain). The batch's registrations
-//! are first written together with multi-row statements in two requests to the connection (`intake_batch`, which
-//! also begins and commits the transaction); if that fails, the transaction is rolled back and begun again and they run one
-//! by one, each in its own savepoint, so a unit that fails rolls back alone and the others commit. The answers
-//! wait for the log to be durable (`Syncer`).
+//! are first written together on the writer's own connection, from its own thread (`intake_batch`, which also
+//! begins and commits the transaction); if that fails, the transaction is rolled back and they run one by one
+//! on the writer's sqlx connection, each in its own savepoint, so a unit that fails rolls back alone and the
+//! others commit. The answers wait for the log to be durable (`Syncer`).
 
 use sqlx::SqliteConnection;
 use std::future::Future;
@@ -59,28 +59,36 @@ impl SqliteWriter {
     /// ready to run, and on 2 cores that queueing, not SQLite, bounded the registrations per second. Its own
     /// thread runs a runtime with nothing else on it. The thread ends when the last handle is dropped.
     ///
-    /// `wal` is the database's write-ahead log. With it, the writer's commits do not wait for the disk
-    /// (`synchronous = NORMAL` on its connection): a thread of its own (`Syncer`) makes the log durable with one
-    /// `fdatasync` for every batch committed meanwhile and only then answers their units, while the writer
-    /// already writes the next batch. Without it (an in-memory database), each COMMIT syncs (`FULL`).
+    /// `files` are the database file and its write-ahead log. With them, the writer opens a connection of its
+    /// own to the file for writing batches together (`intake_batch::open`), and its commits do not wait for the
+    /// disk (`synchronous = NORMAL` on both its connections): a thread of its own (`Syncer`) makes the log
+    /// durable with one `fdatasync` for every batch committed meanwhile and only then answers their units,
+    /// while the writer already writes the next batch. Without them (an in-memory database, which no second
+    /// connection can open), each unit runs on its own in the shared transaction and each COMMIT syncs (`FULL`).
     pub(crate) async fn start(
         mut connection: SqliteConnection,
-        wal: Option<std::path::PathBuf>,
-    ) -> Result<SqliteWriter, sqlx::Error> {
-        let durable = match wal {
-            Some(path) => {
+        files: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    ) -> StoreResult<SqliteWriter> {
+        let (durable, direct) = match files {
+            Some((file, wal)) => {
                 exec(&mut connection, "PRAGMA synchronous = NORMAL").await?;
-                Durable::Syncer(Syncer::start(path)?)
+                let direct = crate::intake_batch::open(&file).map_err(|e| {
+                    StoreError::Corrupt(format!("the SQLite writer's connection: {e}"))
+                })?;
+                let syncer = Syncer::start(wal).map_err(sqlx::Error::from)?;
+                (Durable::Syncer(syncer), Some(direct))
             }
-            None => Durable::OnCommit,
+            None => (Durable::OnCommit, None),
         };
         let (jobs, receiver) = mpsc::channel(4 * MAX_BATCH);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
-            .build()?;
+            .build()
+            .map_err(sqlx::Error::from)?;
         std::thread::Builder::new()
             .name("fq-sqlite-writer".into())
-            .spawn(move || runtime.block_on(run(connection, receiver, durable)))?;
+            .spawn(move || runtime.block_on(run(connection, direct, receiver, durable)))
+            .map_err(sqlx::Error::from)?;
         Ok(SqliteWriter { jobs })
     }
 
@@ -110,6 +118,7 @@ async fn exec(connection: &mut SqliteConnection, sql: &'static str) -> Result<()
 
 async fn run(
     mut connection: SqliteConnection,
+    direct: Option<rusqlite::Connection>,
     mut receiver: mpsc::Receiver<Job>,
     durable: Durable,
 ) {
@@ -122,7 +131,7 @@ async fn run(
             Ok(None) => break,
             Err(_) => {
                 if behind {
-                    checkpoint(&mut connection).await;
+                    checkpoint(&mut connection, direct.as_ref()).await;
                     (checkpointed, behind) = (std::time::Instant::now(), false);
                 }
                 continue;
@@ -139,20 +148,22 @@ async fn run(
         let mut done = Vec::with_capacity(batch.len());
         // All together first, when every job came with its data: that begins and commits the transaction.
         let mut together = None;
-        if batch.iter().all(|job| job.data.is_some()) {
+        if let Some(direct) = &direct
+            && batch.iter().all(|job| job.data.is_some())
+        {
             let jobs: Vec<&crate::intake_batch::CreateJob> =
                 batch.iter().filter_map(|job| job.data.as_deref()).collect();
-            match crate::intake_batch::create_batch(&mut connection, &jobs).await {
+            match crate::intake_batch::create_batch(direct, &jobs) {
                 Ok(Some(results)) => together = Some(results),
                 Ok(None) => {
                     tracing::debug!(
                         "group commit: a key of the batch was claimed before; writing its units one by one"
                     );
-                    let _ = exec(&mut connection, "ROLLBACK").await;
+                    crate::intake_batch::roll_back(direct);
                 }
                 Err(e) => {
                     tracing::debug!(error = %e, "group commit: the batch failed together; writing its units one by one");
-                    let _ = exec(&mut connection, "ROLLBACK").await;
+                    crate::intake_batch::roll_back(direct);
                 }
             }
         }
@@ -181,7 +192,7 @@ async fn run(
                 durable.answer(done);
                 behind = true;
                 if checkpointed.elapsed() >= CHECKPOINT_EVERY {
-                    checkpoint(&mut connection).await;
+                    checkpoint(&mut connection, direct.as_ref()).await;
                     (checkpointed, behind) = (std::time::Instant::now(), false);
                 }
             }
@@ -371,11 +382,18 @@ pub(crate) async fn checkpoint_beside(pool: sqlx::SqlitePool) {
     }
 }
 
-/// Copies the WAL back into the database. The writer's connection has `wal_autocheckpoint = 0`, so its
-/// commits never wait for this; the writer runs it itself after answering a batch (and when it falls idle),
-/// which lets SQLite start the WAL over at its next transaction.
-async fn checkpoint(connection: &mut SqliteConnection) {
-    if let Err(e) = exec(connection, "PRAGMA wal_checkpoint(PASSIVE)").await {
+/// Copies the WAL back into the database, on the writer's own connection when it has one. The writer's
+/// connections have `wal_autocheckpoint = 0`, so its commits never wait for this; the writer runs it itself
+/// after answering a batch (and when it falls idle), which lets SQLite start the WAL over at its next
+/// transaction.
+async fn checkpoint(connection: &mut SqliteConnection, direct: Option<&rusqlite::Connection>) {
+    let done = match direct {
+        Some(direct) => crate::intake_batch::checkpoint(direct).map_err(|e| e.to_string()),
+        None => exec(connection, "PRAGMA wal_checkpoint(PASSIVE)")
+            .await
+            .map_err(|e| e.to_string()),
+    };
+    if let Err(e) = done {
         tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
     }
 }

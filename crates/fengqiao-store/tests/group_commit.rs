@@ -136,10 +136,14 @@ async fn registrations_committed_together_are_each_answered_with_their_own_case(
     for url in common::database_urls(dir.path(), "together").await {
         let store = province_store(&url).await?;
         // Each with an audit record that names no object (the registration's): it is about the new case.
+        // Times with fractions of a second (a whole millisecond for some, microseconds for others).
         let tasks: Vec<_> = (0..48)
             .map(|i| {
                 let store = store.clone();
-                let case = new_case(i, None);
+                let mut case = new_case(i, None);
+                case.created_at += chrono::Duration::microseconds(i as i64 * 1_000 + i as i64 % 2);
+                case.event.at = case.created_at;
+                case.columns.handling_due = Some(case.created_at + chrono::Duration::days(5));
                 let audit = AuditDraft {
                     at: case.created_at,
                     actor: format!("user:{i}"),
@@ -175,6 +179,31 @@ async fn registrations_committed_together_are_each_answered_with_their_own_case(
                 }
                 other => panic!("unexpected {other:?}"),
             }
+        }
+        if url.starts_with("sqlite:") {
+            // The batch is written on the writer's own connection; every time in it must be the text sqlx
+            // writes for the same time (bound here), or it would compare and sort apart from the rows
+            // written through sqlx.
+            let pool = sqlx::SqlitePool::connect(&url).await?;
+            for (i, number) in numbers.iter().enumerate() {
+                let at = new_case(0, None).created_at
+                    + chrono::Duration::microseconds(i as i64 * 1_000 + i as i64 % 2);
+                let same: bool = sqlx::query_scalar(
+                    "SELECT c.created_at = ?2 AND c.updated_at = ?2 AND c.handling_due = ?3 AND e.at = ?2 \
+                     AND a.at = ?2 FROM cases c JOIN case_events e ON e.case_id = c.id \
+                     JOIN audit_log a ON a.object = 'case:' || c.number WHERE c.title = ?1",
+                )
+                .bind(format!("case {i}"))
+                .bind(at)
+                .bind(at + chrono::Duration::days(5))
+                .fetch_one(&pool)
+                .await?;
+                assert!(
+                    same,
+                    "case {number}: its times are not stored as sqlx writes them"
+                );
+            }
+            pool.close().await;
         }
         numbers.sort();
         numbers.dedup();
