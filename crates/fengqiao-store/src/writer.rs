@@ -54,9 +54,8 @@ impl std::fmt::Debug for SqliteWriter {
 const MAX_BATCH: usize = 256;
 
 impl SqliteWriter {
-    /// Starts the writer on a connection and a thread of its own. The writer waits on its connection a dozen
-    /// times per batch; on the server's runtime each of those waits also queued behind every request task
-    /// ready to run, and on 2 cores that queueing, not SQLite, bounded the registrations per second. Its own
+    /// Starts the writer on a sqlx connection (for the units one by one) and a thread of its own: on the
+    /// server's runtime each wait on a connection also queued behind every request task ready to run. Its own
     /// thread runs a runtime with nothing else on it. The thread ends when the last handle is dropped.
     ///
     /// `files` are the database file and its write-ahead log. With them, the writer opens a connection of its
