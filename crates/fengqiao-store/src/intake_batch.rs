@@ -118,17 +118,23 @@ pub(crate) fn sqlite_time(at: DateTime<Utc>) -> String {
 /// busy timeout, the memory map) and like the writer's: commits that do not sync (`synchronous = NORMAL`,
 /// the syncer makes them durable) nor checkpoint (the writer does that after answering), a 32 MiB page cache
 /// for the index pages it keeps changing, and the statement journal in memory.
-pub(crate) fn open(file: &std::path::Path) -> rusqlite::Result<Connection> {
-    let connection = Connection::open(file)?;
-    connection.busy_timeout(std::time::Duration::from_secs(10))?;
-    connection.execute_batch(
-        "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; \
-         PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 2147418112;",
-    )?;
-    let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+pub(crate) fn open(file: &std::path::Path) -> StoreResult<Connection> {
+    let connection = Connection::open(file).map_err(failed)?;
+    connection
+        .busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(failed)?;
+    connection
+        .execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; \
+             PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 2147418112;",
+        )
+        .map_err(failed)?;
+    let mode: String = connection
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .map_err(failed)?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(rusqlite::Error::InvalidParameterName(format!(
-            "the database is in journal mode {mode}, not WAL"
+        return Err(StoreError::Corrupt(format!(
+            "the SQLite writer's connection: the database is in journal mode {mode}, not WAL"
         )));
     }
     connection.set_prepared_statement_cache_capacity(32);

@@ -71,9 +71,7 @@ impl SqliteWriter {
         let (durable, direct) = match files {
             Some((file, wal)) => {
                 exec(&mut connection, "PRAGMA synchronous = NORMAL").await?;
-                let direct = crate::intake_batch::open(&file).map_err(|e| {
-                    StoreError::Corrupt(format!("the SQLite writer's connection: {e}"))
-                })?;
+                let direct = crate::intake_batch::open(&file)?;
                 let syncer = Syncer::start(wal).map_err(sqlx::Error::from)?;
                 (Durable::Syncer(syncer), Some(direct))
             }

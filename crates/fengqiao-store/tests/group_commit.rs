@@ -137,11 +137,15 @@ async fn registrations_committed_together_are_each_answered_with_their_own_case(
         let store = province_store(&url).await?;
         // Each with an audit record that names no object (the registration's): it is about the new case.
         // Times with fractions of a second (a whole millisecond for some, microseconds for others).
+        let at = |i: usize| {
+            new_case(0, None).created_at
+                + chrono::Duration::microseconds(i as i64 * 1_000 + i as i64 % 2)
+        };
         let tasks: Vec<_> = (0..48)
             .map(|i| {
                 let store = store.clone();
                 let mut case = new_case(i, None);
-                case.created_at += chrono::Duration::microseconds(i as i64 * 1_000 + i as i64 % 2);
+                case.created_at = at(i);
                 case.event.at = case.created_at;
                 case.columns.handling_due = Some(case.created_at + chrono::Duration::days(5));
                 let audit = AuditDraft {
@@ -186,8 +190,7 @@ async fn registrations_committed_together_are_each_answered_with_their_own_case(
             // written through sqlx.
             let pool = sqlx::SqlitePool::connect(&url).await?;
             for (i, number) in numbers.iter().enumerate() {
-                let at = new_case(0, None).created_at
-                    + chrono::Duration::microseconds(i as i64 * 1_000 + i as i64 % 2);
+                let at = at(i);
                 let same: bool = sqlx::query_scalar(
                     "SELECT c.created_at = ?2 AND c.updated_at = ?2 AND c.handling_due = ?3 AND e.at = ?2 \
                      AND a.at = ?2 FROM cases c JOIN case_events e ON e.case_id = c.id \
