@@ -304,15 +304,15 @@ fn insert_case(conn: &Connection, job: &CreateJob, number: &str) -> rusqlite::Re
     let c = &case.columns;
     let now = sqlite_time(job.now);
     let time = |at: Option<DateTime<Utc>>| at.map(sqlite_time);
-    let id: i64 = conn
-        .prepare_cached(concat!(
+    // The id from `last_insert_rowid` rather than `RETURNING`: SQLite keeps a statement's returned rows in an
+    // ephemeral table, opened and freed for every case.
+    conn.prepare_cached(concat!(
             "INSERT INTO cases (",
             crate::cases::new_case_columns!(),
             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
-             ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, 1, ?32, ?33, ?33, ?34, ?35, ?36, ?37, ?38) \
-             RETURNING id"
+             ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, 1, ?32, ?33, ?33, ?34, ?35, ?36, ?37, ?38)"
         ))?
-        .query_row(
+        .execute(
             params![
                 number,
                 case.tracking_hash,
@@ -353,8 +353,8 @@ fn insert_case(conn: &Connection, job: &CreateJob, number: &str) -> rusqlite::Re
                 time(c.feedback_due),
                 c.clock_paused,
             ],
-            |row| row.get(0),
         )?;
+    let id = conn.last_insert_rowid();
     if !c.units.is_empty() {
         let mut unit = conn.prepare_cached(
             "INSERT INTO case_units (case_id, unit_key, role, part, status) VALUES (?1, ?2, ?3, ?4, ?5)",
