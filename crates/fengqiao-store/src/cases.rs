@@ -620,11 +620,17 @@ macro_rules! push_case_visibility {
 pub(crate) const OPEN_CONDITION: &str =
     "status NOT IN ('closed', 'archived', 'rejected', 'merged')";
 
+/// The condition of the indexes on owners (migration 0007), written verbatim where they may serve: the case
+/// is owned by a region that is not its place or above it. A case owned where it lies, or above, is found
+/// by its place whenever it is found by its owner, so those indexes leave it out, and registrations (owned by
+/// their town or county) write no entry to them.
+pub(crate) const OWNED_ELSEWHERE: &str = "substr(path, 1, length(owner_path)) <> owner_path";
+
 /// Pushes a SELECT of `$columns` (a string, or `columns: { … }` pushing them) over the visible cases as a UNION ALL of disjoint parts that indexes serve:
-/// owned under a visible path; else located under one; else with one of the visible units (narrowed to
-/// `$unit_statuses` when not empty, which must then also be a filter). The `$filters` block pushes
-/// ` AND …` conditions on `cases` columns; it runs once per part, with the part's number (0 owned, 1 located,
-/// 2 with a unit) bound to the name given.
+/// located under a visible path; else owned under one (only cases owned away from their place can be, see
+/// [`OWNED_ELSEWHERE`]); else with one of the visible units (narrowed to `$unit_statuses` when not empty,
+/// which must then also be a filter). The `$filters` block pushes ` AND …` conditions on `cases` columns; it
+/// runs once per part, with the part's number (0 located, 1 owned, 2 with a unit) bound to the name given.
 macro_rules! push_visible_cases {
     ($qb:ident, $columns:expr, $visibility:expr, $unit_statuses:expr, |$part:ident| $filters:block) => {
         push_visible_cases!($qb, columns: { $qb.push($columns); }, $visibility, $unit_statuses, |$part| $filters)
@@ -650,11 +656,12 @@ macro_rules! push_visible_cases {
             $columns
             $qb.push(" FROM cases WHERE ");
             match part {
-                0 => push_ranges!($qb, "owner_path", v.path_prefixes),
+                0 => push_ranges!($qb, "path", v.path_prefixes),
                 1 => {
-                    push_ranges!($qb, "path", v.path_prefixes);
-                    $qb.push(" AND NOT ");
                     push_ranges!($qb, "owner_path", v.path_prefixes);
+                    $qb.push(" AND NOT ");
+                    push_ranges!($qb, "path", v.path_prefixes);
+                    $qb.push(" AND ").push(crate::cases::OWNED_ELSEWHERE);
                 }
                 _ => {
                     $qb.push("(id IN (SELECT case_id FROM case_units WHERE unit_key IN (");

@@ -678,6 +678,99 @@ async fn rates_match_a_hand_computed_fixture_and_drill_down_to_their_cases() -> 
     Ok(())
 }
 
+/// A case owned by a town other than the one it lies in (escalated to the county, then delegated to another
+/// town) is in both towns' lists, queues and rates: the owner's by its owner, the place's by its place.
+#[tokio::test]
+async fn a_case_owned_away_from_its_place_counts_for_both_towns() -> TestResult {
+    for backend in backends() {
+        let s = Server::start(backend).await;
+        let t = staff(&s).await;
+        s.user("disp_b", "dispatcher", &format!("region:{TOWN_B}"), false)
+            .await;
+        s.user("leader_b", "leader", &format!("region:{TOWN_B}"), false)
+            .await;
+        let (disp_b, leader_b) = (s.login("disp_b").await, s.login("leader_b").await);
+        let mut body = request("consultation");
+        body["title"] = json!("异地交办");
+        let (moved, _, _) = register(&s, &t.clerk, body).await;
+        let mut body = request("consultation");
+        body["title"] = json!("本镇");
+        let (stays, _, _) = register(&s, &t.clerk, body).await;
+        for id in [moved, stays] {
+            s.act(
+                &t.clerk,
+                id,
+                json!({ "action": "accept", "category": "consultation" }),
+            )
+            .await;
+        }
+        s.act(
+            &t.dispatcher,
+            moved,
+            json!({ "action": "escalate", "reason": "需县级协调" }),
+        )
+        .await;
+        s.act(
+            &t.county,
+            moved,
+            json!({ "action": "delegate", "to_region": TOWN_B, "reason": "交石墙镇办理" }),
+        )
+        .await;
+        let titles = |page: &Value| -> BTreeSet<String> {
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["title"].as_str().unwrap().to_string())
+                .collect()
+        };
+        // Lists and queues: the owner's and the place's.
+        for (token, query, expected) in [
+            (&disp_b, "", set(&["异地交办"])),
+            (&disp_b, "?queue=awaiting_dispatch", set(&["异地交办"])),
+            (
+                &disp_b,
+                "?status=accepted&sort=deadline",
+                set(&["异地交办"]),
+            ),
+            (&t.dispatcher, "", set(&["异地交办", "本镇"])),
+            (
+                &t.dispatcher,
+                "?queue=awaiting_dispatch",
+                set(&["异地交办", "本镇"]),
+            ),
+        ] {
+            let (status, page) = s.get(token, &format!("/api/v1/cases{query}")).await;
+            assert_eq!(status, StatusCode::OK, "{backend} {query}: {page}");
+            assert_eq!(titles(&page), expected, "{backend} {query}: {page}");
+            assert_eq!(page["total"].as_u64(), Some(expected.len() as u64));
+        }
+        // Rates: from the rollup (a whole day) and counted in one pass (narrowed by category), each drilling
+        // down to the same cases.
+        for (token, region, expected) in [
+            (&leader_b, TOWN_B, set(&["异地交办"])),
+            (&t.leader, TOWN_A, set(&["异地交办", "本镇"])),
+        ] {
+            for narrow in ["", "&category=consultation"] {
+                let query = format!("region_code={region}&from=2026-11-23&to=2026-11-23{narrow}");
+                let (status, rates) = s.get(token, &format!("/api/v1/rates?{query}")).await;
+                assert_eq!(status, StatusCode::OK, "{backend}: {rates}");
+                assert_eq!(
+                    rates["counts"]["cohort"].as_u64(),
+                    Some(expected.len() as u64),
+                    "{backend} {query}: {rates}"
+                );
+                assert_eq!(
+                    drill(&s, token, &query, "cohort", "denominator").await,
+                    expected,
+                    "{backend} {query}"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn queues_filter_sort_and_export_what_each_role_works_on() -> TestResult {
     use calamine::Reader;
