@@ -12,7 +12,7 @@ use crate::{App, AppError, AppResult};
 use fengqiao_domain::access::Permission;
 use fengqiao_domain::error::FieldError;
 use fengqiao_search::{SearchDoc, SearchError, SearchIndex, SearchScope};
-use fengqiao_store::{CaseRecord, CaseUnitRecord};
+use fengqiao_store::{CaseSearchFields, CaseUnitRecord};
 
 /// How far back each poll looks again: another server's clock may lag, and a transaction that took its time
 /// commits after later ones.
@@ -75,7 +75,7 @@ fn search_error(e: SearchError) -> AppError {
     }
 }
 
-fn doc(record: &CaseRecord, units: &[CaseUnitRecord], notes: Vec<String>) -> SearchDoc {
+fn doc(record: &CaseSearchFields, units: &[CaseUnitRecord], notes: Vec<String>) -> SearchDoc {
     SearchDoc {
         id: record.id,
         number: record.number.clone(),
@@ -158,7 +158,7 @@ impl App {
                 .collect();
             // Read as they are now (a case may have changed again since: its newer version is indexed, and
             // the later change will be met again and skipped).
-            let fresh = self.store.cases_by_ids(&ids).await?;
+            let fresh = self.store.search_fields_of_cases(&ids).await?;
             let mut units = self.store.units_of_cases(&ids).await?;
             let mut texts = self.store.texts_of_cases(&ids).await?;
             let mut docs = Vec::with_capacity(fresh.len());

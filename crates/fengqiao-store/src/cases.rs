@@ -187,6 +187,23 @@ pub struct CaseRecord {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
+/// What the full-text index keeps of a case, and the change it was read at.
+#[derive(Debug, Clone)]
+pub struct CaseSearchFields {
+    pub id: i64,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+    pub number: String,
+    pub title: String,
+    pub description: String,
+    pub path: String,
+    pub owner_path: String,
+    pub status: String,
+    pub kind: String,
+    pub category_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
 /// A timeline event as stored.
 #[derive(Debug, Clone, Serialize)]
 pub struct EventRecord {
@@ -569,6 +586,26 @@ macro_rules! push_ranges {
             $qb.push("1=0");
         }
         $qb.push(")");
+    }};
+}
+
+/// Pushes `<column> IN (the ids)` with the ids as one bound value (a JSON array on SQLite, an array on
+/// PostgreSQL): one statement text for any number of ids, which each backend prepares once, instead of a
+/// statement of its own, with a bind each, for every count.
+macro_rules! push_in_ids {
+    ($qb:ident, $sqlite:expr, $column:expr, $ids:expr) => {{
+        let ids: &[i64] = $ids;
+        let listed = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        $qb.push($column);
+        if $sqlite {
+            $qb.push(" IN (SELECT value FROM json_each(")
+                .push_bind(format!("[{listed}]"))
+                .push("))");
+        } else {
+            $qb.push(" = ANY(CAST(")
+                .push_bind(format!("{{{listed}}}"))
+                .push(" AS bigint[]))");
+        }
     }};
 }
 
@@ -1911,21 +1948,35 @@ impl Store {
         })
     }
 
-    /// Cases by id (those that exist), in id order.
-    pub async fn cases_by_ids(&self, ids: &[i64]) -> StoreResult<Vec<CaseRecord>> {
+    /// What the full-text index keeps of the cases with these ids (those that exist), in id order.
+    pub async fn search_fields_of_cases(&self, ids: &[i64]) -> StoreResult<Vec<CaseSearchFields>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
+        let sqlite = matches!(self, Store::Sqlite(_));
         on_pool!(self, pool => {
-            let mut qb = QueryBuilder::new(format!("SELECT {CASE_COLUMNS} FROM cases WHERE id IN ("));
-            let mut separated = qb.separated(", ");
-            for id in ids {
-                separated.push_bind(*id);
-            }
-            qb.push(") ORDER BY id");
+            let mut qb = QueryBuilder::new(
+                "SELECT id, version, updated_at, number, title, description, path, owner_path, status, kind, \
+                 category_code, created_at FROM cases WHERE ",
+            );
+            push_in_ids!(qb, sqlite, "id", ids);
+            qb.push(" ORDER BY id");
             let mut out = Vec::with_capacity(ids.len());
             for row in qb.build().fetch_all(pool).await? {
-                out.push(case_from_row!(row));
+                out.push(CaseSearchFields {
+                    id: row.try_get("id")?,
+                    version: row.try_get("version")?,
+                    updated_at: row.try_get("updated_at")?,
+                    number: row.try_get("number")?,
+                    title: row.try_get("title")?,
+                    description: row.try_get("description")?,
+                    path: row.try_get("path")?,
+                    owner_path: row.try_get("owner_path")?,
+                    status: row.try_get("status")?,
+                    kind: row.try_get("kind")?,
+                    category_code: row.try_get("category_code")?,
+                    created_at: row.try_get("created_at")?,
+                });
             }
             Ok(out)
         })
@@ -1943,13 +1994,11 @@ impl Store {
         if ids.is_empty() {
             return Ok(out);
         }
+        let sqlite = matches!(self, Store::Sqlite(_));
         on_pool!(self, pool => {
-            let mut qb = QueryBuilder::new("SELECT case_id, unit_key, role, part FROM case_units WHERE case_id IN (");
-            let mut separated = qb.separated(", ");
-            for id in ids {
-                separated.push_bind(*id);
-            }
-            qb.push(") ORDER BY case_id, role DESC, unit_key");
+            let mut qb = QueryBuilder::new("SELECT case_id, unit_key, role, part FROM case_units WHERE ");
+            push_in_ids!(qb, sqlite, "case_id", ids);
+            qb.push(" ORDER BY case_id, role DESC, unit_key");
             for row in qb.build().fetch_all(pool).await? {
                 out.entry(row.try_get("case_id")?).or_default().push(CaseUnitRecord {
                     unit_key: row.try_get("unit_key")?,
@@ -1971,13 +2020,11 @@ impl Store {
         if ids.is_empty() {
             return Ok(out);
         }
+        let sqlite = matches!(self, Store::Sqlite(_));
         on_pool!(self, pool => {
-            let mut qb = QueryBuilder::new("SELECT case_id, id, role, name, phone_enc, phone_hash, phone_mask, id_number_enc, id_number_hash, id_number_mask, resident_id FROM case_parties WHERE case_id IN (");
-            let mut separated = qb.separated(", ");
-            for id in ids {
-                separated.push_bind(*id);
-            }
-            qb.push(") ORDER BY case_id, id");
+            let mut qb = QueryBuilder::new("SELECT case_id, id, role, name, phone_enc, phone_hash, phone_mask, id_number_enc, id_number_hash, id_number_mask, resident_id FROM case_parties WHERE ");
+            push_in_ids!(qb, sqlite, "case_id", ids);
+            qb.push(" ORDER BY case_id, id");
             for row in qb.build().fetch_all(pool).await? {
                 out.entry(row.try_get("case_id")?).or_default().push(PartyRecord {
                     id: row.try_get("id")?,
@@ -2001,13 +2048,11 @@ impl Store {
         if ids.is_empty() {
             return Ok(out);
         }
+        let sqlite = matches!(self, Store::Sqlite(_));
         on_pool!(self, pool => {
-            let mut qb = QueryBuilder::new("SELECT case_id, detail FROM case_events WHERE case_id IN (");
-            let mut separated = qb.separated(", ");
-            for id in ids {
-                separated.push_bind(*id);
-            }
-            qb.push(") ORDER BY case_id, id");
+            let mut qb = QueryBuilder::new("SELECT case_id, detail FROM case_events WHERE ");
+            push_in_ids!(qb, sqlite, "case_id", ids);
+            qb.push(" ORDER BY case_id, id");
             for row in qb.build().fetch_all(pool).await? {
                 let detail: String = row.try_get("detail")?;
                 let detail: serde_json::Value = serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null);
