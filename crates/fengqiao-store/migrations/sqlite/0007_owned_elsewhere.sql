@@ -13,3 +13,11 @@ DROP INDEX cases_rates;
 CREATE INDEX cases_rates ON cases(owner_path, accepted_at, created_at, status, kind, category_code, handling_due,
     resolved_at, satisfaction, responses_on_time, responses_counted, response_open_due, grid_code, path)
     WHERE substr(path, 1, length(owner_path)) <> owner_path;
+
+-- Parties by phone and by ID number (the duplicate hints): only parties that have one. A respondent often
+-- has neither, and every party without one wrote an entry under NULL. The lookups compare with `IN (…)`,
+-- which implies the value is not NULL, so the partial indexes serve them.
+DROP INDEX case_parties_phone;
+CREATE INDEX case_parties_phone ON case_parties(phone_hash) WHERE phone_hash IS NOT NULL;
+DROP INDEX case_parties_id_number;
+CREATE INDEX case_parties_id_number ON case_parties(id_number_hash) WHERE id_number_hash IS NOT NULL;
