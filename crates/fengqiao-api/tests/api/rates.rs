@@ -22,18 +22,23 @@ async fn drill(s: &Server, token: &str, query: &str, figure: &str, part: &str) -
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{figure} {part}: {page}");
-    let items: BTreeSet<String> = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["title"].as_str().unwrap().to_string())
-        .collect();
+    let items = titles(&page);
     assert_eq!(
         page["total"].as_u64().unwrap() as usize,
         items.len(),
         "{figure} {part}"
     );
     items
+}
+
+/// The titles of a page's cases.
+fn titles(page: &Value) -> BTreeSet<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["title"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn set(names: &[&str]) -> BTreeSet<String> {
@@ -716,14 +721,6 @@ async fn a_case_owned_away_from_its_place_counts_for_both_towns() -> TestResult 
             json!({ "action": "delegate", "to_region": TOWN_B, "reason": "交石墙镇办理" }),
         )
         .await;
-        let titles = |page: &Value| -> BTreeSet<String> {
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["title"].as_str().unwrap().to_string())
-                .collect()
-        };
         // Lists and queues: the owner's and the place's.
         for (token, query, expected) in [
             (&disp_b, "", set(&["异地交办"])),
@@ -846,14 +843,6 @@ async fn queues_filter_sort_and_export_what_each_role_works_on() -> TestResult {
         tagged["channel"] = json!("hotline_12345");
         register(&s, &t.clerk, tagged).await;
 
-        let titles = |page: &Value| -> BTreeSet<String> {
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["title"].as_str().unwrap().to_string())
-                .collect()
-        };
         let (_, inbox) = s.get(&t.police, "/api/v1/cases?queue=inbox").await;
         assert_eq!(
             titles(&inbox),
@@ -1000,14 +989,6 @@ async fn chinese_search_finds_words_inside_text_within_scope() -> TestResult {
         let (_, again) = s.app.index_changes(Some(cursor)).await?;
         assert_eq!(again, 1, "{backend}");
 
-        let titles = |page: &Value| -> BTreeSet<String> {
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["title"].as_str().unwrap().to_string())
-                .collect()
-        };
         let (status, found) = s.get(&t.dispatcher, "/api/v1/cases?q=噪音").await;
         assert_eq!(status, StatusCode::OK, "{backend}: {found}");
         assert_eq!(
