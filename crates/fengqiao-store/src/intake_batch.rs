@@ -1,5 +1,6 @@
 //! Registrations of one SQLite group commit written together, on the writer's own connection to the database
-//! file (rusqlite, on the writer's thread), with statements prepared once and run for each row.
+//! file (rusqlite, on the writer's thread): each table's rows of the whole batch in a few multi-row inserts
+//! (`MultiRow`), with statements prepared once.
 //!
 //! sqlx runs each SQLite connection on a worker thread of its own: every request to it, and every row it sends
 //! back, is a hand-over between that thread and the caller's, and on a loaded 2-core machine each hand-over waits
@@ -13,9 +14,11 @@
 //! retried key replays its case.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, params};
+use rusqlite::types::Null;
+use rusqlite::{Connection, ToSql, params};
 
 use crate::common::micros;
 use crate::writer::CreateUnit;
@@ -33,7 +36,7 @@ pub(crate) struct CreateJob {
 /// The batch's rollup (migration 0006): the insert trigger's counts, grouped by local day and by local month and
 /// place over the batch's cases, the ones with an id above `rollup_by_batch.after_id` (the grouped statements of
 /// migration 0003, limited to them).
-static BATCH_ROLLUP: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+static BATCH_ROLLUP: LazyLock<Vec<String>> = LazyLock::new(|| {
     const RESOLVED: &str = "('resolved', 'awaiting_follow_up', 'closed', 'archived')";
     const SATISFIED: &str =
         "c.satisfaction IS NOT NULL AND c.satisfaction IN ('satisfied', 'basically_satisfied'";
@@ -137,7 +140,7 @@ pub(crate) fn open(file: &std::path::Path) -> StoreResult<Connection> {
             "the SQLite writer's connection: the database is in journal mode {mode}, not WAL"
         )));
     }
-    connection.set_prepared_statement_cache_capacity(32);
+    connection.set_prepared_statement_cache_capacity(64);
     Ok(connection)
 }
 
@@ -247,7 +250,7 @@ pub(crate) fn create_batch(
     )
     .and_then(|mut s| s.execute([]))
     .map_err(failed)?;
-    let mut outcome: Vec<Option<StoreResult<CreateUnit>>> = (0..jobs.len()).map(|_| None).collect();
+    let mut written: Vec<(usize, String)> = Vec::with_capacity(jobs.len());
     for (i, job) in jobs.iter().enumerate() {
         if repeat_of.contains_key(&i) {
             continue;
@@ -256,9 +259,12 @@ pub(crate) fn create_batch(
         let seq = next_seq
             .get_mut(prefix)
             .ok_or_else(|| StoreError::Corrupt(format!("prefix {prefix} was not numbered")))?;
-        let number = crate::cases::case_number(prefix, *seq);
+        written.push((i, crate::cases::case_number(prefix, *seq)));
         *seq += 1;
-        let id = insert_case(conn, job, &number).map_err(failed)?;
+    }
+    let ids = insert_cases(conn, jobs, &written)?;
+    let mut outcome: Vec<Option<StoreResult<CreateUnit>>> = (0..jobs.len()).map(|_| None).collect();
+    for ((i, number), id) in written.into_iter().zip(ids) {
         outcome[i] = Some(Ok(CreateUnit::Created(id, number)));
     }
     for sql in BATCH_ROLLUP.iter() {
@@ -298,128 +304,275 @@ pub(crate) fn create_batch(
     ))
 }
 
-/// One case and what hangs off it; the new case's id.
-fn insert_case(conn: &Connection, job: &CreateJob, number: &str) -> rusqlite::Result<i64> {
-    let case = &job.case;
-    let c = &case.columns;
-    let now = sqlite_time(job.now);
-    let time = |at: Option<DateTime<Utc>>| at.map(sqlite_time);
-    // The id from `last_insert_rowid` rather than `RETURNING`: SQLite keeps a statement's returned rows in an
-    // ephemeral table, opened and freed for every case.
-    conn.prepare_cached(concat!(
-            "INSERT INTO cases (",
-            crate::cases::new_case_columns!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
-             ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, 1, ?32, ?33, ?33, ?34, ?35, ?36, ?37, ?38)"
-        ))?
-        .execute(
-            params![
-                number,
-                case.tracking_hash,
-                case.kind,
-                case.channel,
-                case.urgency,
-                c.status,
-                c.category_code,
-                case.title,
-                case.description,
-                case.tags.join(" "),
-                case.address,
-                case.lng,
-                case.lat,
-                case.placement,
-                case.grid_code,
-                case.basic_grid_code,
-                case.region_code,
-                case.path,
-                c.owner_region,
-                c.owner_path,
-                c.lead_unit,
-                c.claimed_by,
-                c.leader_owner,
-                time(c.response_due),
-                time(c.handling_due),
-                time(c.follow_up_due),
-                c.deadline_provisional,
-                c.reopen_count,
-                c.merged_into,
-                c.satisfaction,
-                c.state,
-                case.created_by,
-                now,
-                time(c.accepted_at),
-                time(c.resolved_at),
-                time(c.closed_at),
-                time(c.feedback_due),
-                c.clock_paused,
-            ],
-        )?;
-    let id = conn.last_insert_rowid();
-    if !c.units.is_empty() {
-        let mut unit = conn.prepare_cached(
-            "INSERT INTO case_units (case_id, unit_key, role, part, status) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for (key, role, part) in &c.units {
-            unit.execute(params![id, key, role, part, c.status])?;
+/// A multi-row `INSERT` of one table, as statement texts of `CHUNKS` rows each: a batch's rows go in as a few
+/// statements (prepared once each) rather than one per row, so SQLite opens the table's and its indexes'
+/// cursors once a statement, and an insert at the end of an index finds the cursor already there.
+struct MultiRow {
+    /// Values a row binds.
+    width: usize,
+    /// (rows, text), largest first.
+    texts: Vec<(usize, String)>,
+}
+
+/// The rows of the statements `MultiRow` prepares.
+const CHUNKS: [usize; 6] = [32, 16, 8, 4, 2, 1];
+
+impl MultiRow {
+    /// `INSERT INTO {into} VALUES {row}, {row}, …`; `row` holds one `?` per value bound.
+    fn new(into: &str, row: &str) -> MultiRow {
+        let width = row.matches('?').count();
+        let texts = CHUNKS
+            .iter()
+            .map(|&n| {
+                (
+                    n,
+                    format!("INSERT INTO {into} VALUES {}", vec![row; n].join(", ")),
+                )
+            })
+            .collect();
+        MultiRow { width, texts }
+    }
+
+    /// Inserts the rows whose values `values` holds, `width` a row, in order; the rowid of each (SQLite gives
+    /// the rows of one statement consecutive rowids above the table's largest, when the statement names none).
+    fn insert(&self, conn: &Connection, values: &[&dyn ToSql]) -> StoreResult<Vec<i64>> {
+        let mut ids = Vec::with_capacity(values.len() / self.width);
+        let mut rest = values;
+        while !rest.is_empty() {
+            let rows = rest.len() / self.width;
+            let Some((n, text)) = self.texts.iter().find(|(n, _)| *n <= rows) else {
+                return Err(StoreError::Corrupt(format!(
+                    "a multi-row insert was given {} values, not rows of {}",
+                    rest.len(),
+                    self.width
+                )));
+            };
+            let (chunk, tail) = rest.split_at(n * self.width);
+            let inserted = conn
+                .prepare_cached(text)
+                .and_then(|mut statement| statement.execute(chunk))
+                .map_err(failed)?;
+            if inserted != *n {
+                return Err(StoreError::Corrupt(format!(
+                    "a multi-row insert wrote {inserted} rows of {n}"
+                )));
+            }
+            let last = conn.last_insert_rowid();
+            ids.extend(last - *n as i64 + 1..=last);
+            rest = tail;
+        }
+        Ok(ids)
+    }
+}
+
+static CASES: LazyLock<MultiRow> = LazyLock::new(|| {
+    MultiRow::new(
+        concat!("cases (", crate::cases::new_case_columns!(), ")"),
+        // The 31 columns up to `state`, `version` = 1, then the 8 after it.
+        &format!("({}, 1, {})", ["?"; 31].join(", "), ["?"; 8].join(", ")),
+    )
+});
+static UNITS: LazyLock<MultiRow> = LazyLock::new(|| {
+    MultiRow::new(
+        "case_units (case_id, unit_key, role, part, status)",
+        "(?, ?, ?, ?, ?)",
+    )
+});
+static PARTIES: LazyLock<MultiRow> = LazyLock::new(|| {
+    MultiRow::new(
+        "case_parties (case_id, role, name, phone_enc, phone_hash, phone_mask, id_number_enc, id_number_hash, \
+         id_number_mask, resident_id)",
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+});
+static EVENTS: LazyLock<MultiRow> = LazyLock::new(|| {
+    MultiRow::new(
+        "case_events (case_id, name, from_status, to_status, actor, at, detail)",
+        "(?, ?, ?, ?, ?, ?, ?)",
+    )
+});
+static AUDIT: LazyLock<MultiRow> = LazyLock::new(|| {
+    MultiRow::new(
+        "audit_log (at, actor, action, object, result, source, detail)",
+        "(?, ?, ?, ?, ?, ?, ?)",
+    )
+});
+
+/// A case's values that are not fields of the job as they are: times in sqlx's text form, the tags as one
+/// text, the event's and the audit's details as JSON text.
+struct Texts {
+    tags: String,
+    now: String,
+    response_due: Option<String>,
+    handling_due: Option<String>,
+    follow_up_due: Option<String>,
+    accepted_at: Option<String>,
+    resolved_at: Option<String>,
+    closed_at: Option<String>,
+    feedback_due: Option<String>,
+    event_at: String,
+    event_detail: String,
+    /// (at, object, detail) of each audit record.
+    audit: Vec<(String, String, String)>,
+}
+
+impl Texts {
+    fn of(job: &CreateJob, number: &str) -> Texts {
+        let c = &job.case.columns;
+        let time = |at: Option<DateTime<Utc>>| at.map(sqlite_time);
+        Texts {
+            tags: job.case.tags.join(" "),
+            now: sqlite_time(job.now),
+            response_due: time(c.response_due),
+            handling_due: time(c.handling_due),
+            follow_up_due: time(c.follow_up_due),
+            accepted_at: time(c.accepted_at),
+            resolved_at: time(c.resolved_at),
+            closed_at: time(c.closed_at),
+            feedback_due: time(c.feedback_due),
+            event_at: sqlite_time(job.case.event.at),
+            event_detail: job.case.event.detail.to_string(),
+            audit: job
+                .audit
+                .iter()
+                .map(|draft| {
+                    (
+                        sqlite_time(draft.at),
+                        crate::cases::registration_audit_object(draft, number),
+                        draft.detail.to_string(),
+                    )
+                })
+                .collect(),
         }
     }
-    if !case.parties.is_empty() {
-        let mut party = conn.prepare_cached(
-            "INSERT INTO case_parties (case_id, role, name, phone_enc, phone_hash, phone_mask, id_number_enc, \
-             id_number_hash, id_number_mask, resident_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?;
+}
+
+/// The batch's cases (`written`: the job and its number, in order) and what hangs off them; the new cases'
+/// ids, in the same order.
+fn insert_cases(
+    conn: &Connection,
+    jobs: &[&CreateJob],
+    written: &[(usize, String)],
+) -> StoreResult<Vec<i64>> {
+    let texts: Vec<Texts> = written
+        .iter()
+        .map(|(i, number)| Texts::of(jobs[*i], number))
+        .collect();
+    let mut values: Vec<&dyn ToSql> = Vec::with_capacity(written.len() * CASES.width);
+    for ((i, number), t) in written.iter().zip(&texts) {
+        let case = &jobs[*i].case;
+        let c = &case.columns;
+        values.extend_from_slice(&[
+            number as &dyn ToSql,
+            &case.tracking_hash,
+            &case.kind,
+            &case.channel,
+            &case.urgency,
+            &c.status,
+            &c.category_code,
+            &case.title,
+            &case.description,
+            &t.tags,
+            &case.address,
+            &case.lng,
+            &case.lat,
+            &case.placement,
+            &case.grid_code,
+            &case.basic_grid_code,
+            &case.region_code,
+            &case.path,
+            &c.owner_region,
+            &c.owner_path,
+            &c.lead_unit,
+            &c.claimed_by,
+            &c.leader_owner,
+            &t.response_due,
+            &t.handling_due,
+            &t.follow_up_due,
+            &c.deadline_provisional,
+            &c.reopen_count,
+            &c.merged_into,
+            &c.satisfaction,
+            &c.state,
+            &case.created_by,
+            &t.now,
+            &t.now,
+            &t.accepted_at,
+            &t.resolved_at,
+            &t.closed_at,
+            &t.feedback_due,
+            &c.clock_paused,
+        ]);
+    }
+    let ids = CASES.insert(conn, &values)?;
+    if ids.len() != written.len() {
+        return Err(StoreError::Corrupt(format!(
+            "{} cases written for {}",
+            ids.len(),
+            written.len()
+        )));
+    }
+
+    let mut units: Vec<&dyn ToSql> = Vec::new();
+    let mut parties: Vec<&dyn ToSql> = Vec::new();
+    let mut events: Vec<&dyn ToSql> = Vec::with_capacity(written.len() * EVENTS.width);
+    let mut audit: Vec<&dyn ToSql> = Vec::new();
+    for (((i, _), t), id) in written.iter().zip(&texts).zip(&ids) {
+        let job = jobs[*i];
+        let case = &job.case;
+        for (key, role, part) in &case.columns.units {
+            units.extend_from_slice(&[id as &dyn ToSql, key, role, part, &case.columns.status]);
+        }
         for p in &case.parties {
             let (phone, id_number) = (p.phone.as_ref(), p.id_number.as_ref());
-            party.execute(params![
-                id,
-                p.role,
-                p.name,
-                phone.map(|v| &v.ciphertext),
-                phone.map(|v| &v.blind_index),
-                phone.map(|v| &v.masked),
-                id_number.map(|v| &v.ciphertext),
-                id_number.map(|v| &v.blind_index),
-                id_number.map(|v| &v.masked),
-                p.resident_id,
-            ])?;
+            parties.extend_from_slice(&[
+                id as &dyn ToSql,
+                &p.role,
+                &p.name,
+                phone.map_or(&Null as &dyn ToSql, |v| &v.ciphertext),
+                phone.map_or(&Null as &dyn ToSql, |v| &v.blind_index),
+                phone.map_or(&Null as &dyn ToSql, |v| &v.masked),
+                id_number.map_or(&Null as &dyn ToSql, |v| &v.ciphertext),
+                id_number.map_or(&Null as &dyn ToSql, |v| &v.blind_index),
+                id_number.map_or(&Null as &dyn ToSql, |v| &v.masked),
+                &p.resident_id,
+            ]);
+        }
+        let event = &case.event;
+        events.extend_from_slice(&[
+            id as &dyn ToSql,
+            &event.name,
+            &event.from_status,
+            &event.to_status,
+            &event.actor,
+            &t.event_at,
+            &t.event_detail,
+        ]);
+        for (draft, (at, object, detail)) in job.audit.iter().zip(&t.audit) {
+            audit.extend_from_slice(&[
+                at as &dyn ToSql,
+                &draft.actor,
+                &draft.action,
+                object,
+                &draft.result,
+                &draft.source,
+                detail,
+            ]);
         }
     }
-    let event = &case.event;
-    conn.prepare_cached(
-        "INSERT INTO case_events (case_id, name, from_status, to_status, actor, at, detail) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        id,
-        event.name,
-        event.from_status,
-        event.to_status,
-        event.actor,
-        sqlite_time(event.at),
-        event.detail.to_string(),
-    ])?;
-    if let Some(key) = &job.idempotency {
-        conn.prepare_cached(
-            "UPDATE idempotency_keys SET case_id = ?1 WHERE scope = ?2 AND key = ?3",
-        )?
-        .execute(params![id, key.scope, key.key])?;
-    }
-    if !job.audit.is_empty() {
-        let mut audit = conn.prepare_cached(
-            "INSERT INTO audit_log (at, actor, action, object, result, source, detail) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        for draft in &job.audit {
-            audit.execute(params![
-                sqlite_time(draft.at),
-                draft.actor,
-                draft.action,
-                crate::cases::registration_audit_object(draft, number),
-                draft.result,
-                draft.source,
-                draft.detail.to_string(),
-            ])?;
+    UNITS.insert(conn, &units)?;
+    PARTIES.insert(conn, &parties)?;
+    EVENTS.insert(conn, &events)?;
+    AUDIT.insert(conn, &audit)?;
+
+    for ((i, _), id) in written.iter().zip(&ids) {
+        if let Some(key) = &jobs[*i].idempotency {
+            conn.prepare_cached(
+                "UPDATE idempotency_keys SET case_id = ?1 WHERE scope = ?2 AND key = ?3",
+            )
+            .and_then(|mut statement| statement.execute(params![id, key.scope, key.key]))
+            .map_err(failed)?;
         }
     }
-    Ok(id)
+    Ok(ids)
 }

@@ -16,6 +16,7 @@ mod rates;
 mod records;
 mod reference;
 mod writer;
+pub use writer::GroupCommitCounts;
 
 pub use bulletin::*;
 pub use cases::*;
@@ -161,6 +162,15 @@ impl Store {
         match self {
             Store::Sqlite(_) => Backend::Sqlite,
             Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// How the SQLite writer has written the registrations it committed (`None` on PostgreSQL, which has no
+    /// group commit of its own).
+    pub fn group_commit_counts(&self) -> Option<GroupCommitCounts> {
+        match self {
+            Store::Sqlite(s) => Some(s.writer.counts()),
+            Store::Postgres(_) => None,
         }
     }
 

@@ -11,6 +11,7 @@
 use sqlx::SqliteConnection;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{StoreError, StoreResult};
@@ -42,6 +43,25 @@ struct Job {
 #[derive(Clone)]
 pub(crate) struct SqliteWriter {
     jobs: mpsc::Sender<Job>,
+    counts: std::sync::Arc<Counts>,
+}
+
+/// Registrations of the batches the writer has committed, written together and one by one (a batch falls back
+/// to one by one when it fails together; its registrations that failed alone count there too).
+#[derive(Debug, Default)]
+struct Counts {
+    together: AtomicU64,
+    one_by_one: AtomicU64,
+}
+
+/// How the SQLite writer has written the registrations of the batches it committed since it started (those
+/// that failed alone included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupCommitCounts {
+    /// In batches written together on the writer's own connection.
+    pub together: u64,
+    /// One by one, each in its savepoint (after its batch failed together, or without a database file).
+    pub one_by_one: u64,
 }
 
 impl std::fmt::Debug for SqliteWriter {
@@ -78,15 +98,27 @@ impl SqliteWriter {
             None => (Durable::OnCommit, None),
         };
         let (jobs, receiver) = mpsc::channel(4 * MAX_BATCH);
+        let counts = std::sync::Arc::new(Counts::default());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .map_err(sqlx::Error::from)?;
         std::thread::Builder::new()
             .name("fq-sqlite-writer".into())
-            .spawn(move || runtime.block_on(run(connection, direct, receiver, durable)))
+            .spawn({
+                let counts = counts.clone();
+                move || runtime.block_on(run(connection, direct, receiver, durable, counts))
+            })
             .map_err(sqlx::Error::from)?;
-        Ok(SqliteWriter { jobs })
+        Ok(SqliteWriter { jobs, counts })
+    }
+
+    /// How the registrations committed so far were written.
+    pub(crate) fn counts(&self) -> GroupCommitCounts {
+        GroupCommitCounts {
+            together: self.counts.together.load(Ordering::Relaxed),
+            one_by_one: self.counts.one_by_one.load(Ordering::Relaxed),
+        }
     }
 
     /// Runs a unit in the next group commit and waits until it is durable (or failed alone).
@@ -118,6 +150,7 @@ async fn run(
     direct: Option<rusqlite::Connection>,
     mut receiver: mpsc::Receiver<Job>,
     durable: Durable,
+    counts: std::sync::Arc<Counts>,
 ) {
     let mut checkpointed = std::time::Instant::now();
     // Whether the WAL holds commits of this writer that no checkpoint has copied yet.
@@ -164,6 +197,11 @@ async fn run(
                 }
             }
         }
+        let count = if together.is_some() {
+            &counts.together
+        } else {
+            &counts.one_by_one
+        };
         let committed = match together {
             Some(results) => {
                 for (job, result) in batch.into_iter().zip(results) {
@@ -186,6 +224,7 @@ async fn run(
         );
         match committed {
             Ok(()) => {
+                count.fetch_add(size as u64, Ordering::Relaxed);
                 durable.answer(done);
                 behind = true;
                 if checkpointed.elapsed() >= CHECKPOINT_EVERY {

@@ -40,6 +40,11 @@ async fn a_failing_unit_rolls_back_alone_and_the_rest_commit()
         }
     }
     assert_eq!((created.len(), failed), (54, 6));
+    let counts = store.group_commit_counts().ok_or("SQLite has a writer")?;
+    assert!(
+        counts.one_by_one > 0 && counts.together + counts.one_by_one == 60,
+        "the batches with a bad case were written one by one, the rest together: {counts:?}"
+    );
     created.sort();
     created.dedup();
     assert_eq!(created.len(), 54, "numbers are unique");
@@ -129,6 +134,89 @@ async fn answered_with_its_own_case(
     Ok(())
 }
 
+/// Case `i`'s units: `i % 3` of them, the first the lead.
+fn units_of(i: usize) -> Vec<(String, String, Option<String>)> {
+    (0..i % 3)
+        .map(|k| {
+            let role = if k == 0 { "lead" } else { "assist" };
+            (
+                format!("dept:{i}{k}"),
+                role.to_string(),
+                (k == 1).then(|| format!("part {i}")),
+            )
+        })
+        .collect()
+}
+
+/// Case `i`'s parties: `(i + 1) % 3` of them, the first with a phone, every one of an even case with an ID number.
+fn parties_of(i: usize) -> Vec<NewParty> {
+    let sealed = |what: &str, k: usize| SealedValue {
+        ciphertext: format!("{what}-enc-{i}-{k}"),
+        blind_index: format!("{what}-hash-{i}-{k}"),
+        masked: format!("{what}-mask-{i}-{k}"),
+    };
+    (0..(i + 1) % 3)
+        .map(|k| NewParty {
+            role: "applicant".into(),
+            name: format!("party {i}-{k}"),
+            phone: (k == 0).then(|| sealed("phone", k)),
+            id_number: i.is_multiple_of(2).then(|| sealed("id", k)),
+            resident_id: None,
+        })
+        .collect()
+}
+
+/// A party's name, its phone's ciphertext, and its ID number's blind index and mask.
+fn sealed_fields(
+    name: String,
+    phone: Option<SealedValue>,
+    id_number: Option<SealedValue>,
+) -> [Option<String>; 4] {
+    [
+        Some(name),
+        phone.map(|v| v.ciphertext),
+        id_number.as_ref().map(|v| v.blind_index.clone()),
+        id_number.map(|v| v.masked),
+    ]
+}
+
+/// The units, parties and event written with case `i` hang off the case the writer answered with.
+async fn hangs_off_its_own_case(
+    store: &Store,
+    record: &CaseRecord,
+    i: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut units: Vec<(String, String, Option<String>)> = store
+        .case_units(record.id)
+        .await?
+        .into_iter()
+        .map(|u| (u.unit_key, u.role, u.part))
+        .collect();
+    units.sort();
+    let mut expected = units_of(i);
+    expected.sort();
+    assert_eq!(units, expected, "the units of case {i}");
+    let parties: Vec<[Option<String>; 4]> = store
+        .case_parties(record.id)
+        .await?
+        .into_iter()
+        .map(|p| sealed_fields(p.name, p.phone, p.id_number))
+        .collect();
+    let expected: Vec<_> = parties_of(i)
+        .into_iter()
+        .map(|p| sealed_fields(p.name, p.phone, p.id_number))
+        .collect();
+    assert_eq!(parties, expected, "the parties of case {i}");
+    let events: Vec<String> = store
+        .case_events(record.id)
+        .await?
+        .into_iter()
+        .map(|e| e.actor)
+        .collect();
+    assert_eq!(events, [format!("clerk:{i}")], "the events of case {i}");
+    Ok(())
+}
+
 #[tokio::test]
 async fn registrations_committed_together_are_each_answered_with_their_own_case()
 -> Result<(), Box<dyn std::error::Error>> {
@@ -148,6 +236,11 @@ async fn registrations_committed_together_are_each_answered_with_their_own_case(
                 case.created_at = at(i);
                 case.event.at = case.created_at;
                 case.columns.handling_due = Some(case.created_at + chrono::Duration::days(5));
+                // Rows hanging off the case, a different number of each from case to case (none included),
+                // so a batch's rows of each table are not one per case.
+                case.columns.units = units_of(i);
+                case.parties = parties_of(i);
+                case.event.actor = format!("clerk:{i}");
                 let audit = AuditDraft {
                     at: case.created_at,
                     actor: format!("user:{i}"),
@@ -179,12 +272,20 @@ async fn registrations_committed_together_are_each_answered_with_their_own_case(
                         .await?;
                     let actors: Vec<&str> = audit.items.iter().map(|r| r.actor.as_str()).collect();
                     assert_eq!(actors, [format!("user:{i}")], "{url}");
+                    hangs_off_its_own_case(&store, &record, i).await?;
                     numbers.push(record.number.clone());
                 }
                 other => panic!("unexpected {other:?}"),
             }
         }
         if url.starts_with("sqlite:") {
+            // None fell back to one by one: what the test checks is what the batches wrote together.
+            let counts = store.group_commit_counts().ok_or("SQLite has a writer")?;
+            assert_eq!(
+                (counts.together, counts.one_by_one),
+                (48, 0),
+                "written together"
+            );
             // The batch is written on the writer's own connection; every time in it must be the text sqlx
             // writes for the same time (bound here), or it would compare and sort apart from the rows
             // written through sqlx.

@@ -36,6 +36,17 @@ async fn readyz(State(state): State<ApiState>) -> impl IntoResponse {
 /// Prometheus metrics (text exposition format).
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, body = String)))]
 async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
+    // On SQLite, how the group commit wrote the registrations: `together`, or `one_by_one` after their batch
+    // failed together.
+    if let Some(counts) = state.app.store.group_commit_counts() {
+        for (written, n) in [
+            ("together", counts.together),
+            ("one_by_one", counts.one_by_one),
+        ] {
+            metrics::counter!("fengqiao_sqlite_group_commit_registrations_total", "written" => written)
+                .absolute(n);
+        }
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,

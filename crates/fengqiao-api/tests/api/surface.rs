@@ -209,6 +209,14 @@ async fn health_readiness_and_metrics_answer() -> TestResult {
             metrics.contains("fengqiao_http_requests_total"),
             "{metrics}"
         );
+        if backend == "sqlite" {
+            assert!(
+                metrics.contains(
+                    "fengqiao_sqlite_group_commit_registrations_total{written=\"together\"}"
+                ),
+                "{metrics}"
+            );
+        }
     }
     Ok(())
 }
