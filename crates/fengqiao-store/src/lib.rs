@@ -165,8 +165,8 @@ impl Store {
         }
     }
 
-    /// How the SQLite writer has written the registrations it committed (`None` on PostgreSQL, which has no
-    /// group commit of its own).
+    /// How the SQLite writer has written the registrations of the batches it committed (`None` on PostgreSQL,
+    /// which has no group commit of its own).
     pub fn group_commit_counts(&self) -> Option<GroupCommitCounts> {
         match self {
             Store::Sqlite(s) => Some(s.writer.counts()),
