@@ -333,6 +333,12 @@ impl MultiRow {
         MultiRow { width, texts }
     }
 
+    /// `INSERT INTO {into} VALUES (?, …), …` with a `?` for each column `into` names (`table (a, b, …)`).
+    fn of(into: &str) -> MultiRow {
+        let columns = into.matches(',').count() + 1;
+        MultiRow::new(into, &format!("({})", vec!["?"; columns].join(", ")))
+    }
+
     /// Inserts the rows whose values `values` holds, `width` a row, in order; the rowid of each (SQLite gives
     /// the rows of one statement consecutive rowids above the table's largest, when the statement names none).
     fn insert(&self, conn: &Connection, values: &[&dyn ToSql]) -> StoreResult<Vec<i64>> {
@@ -372,31 +378,19 @@ static CASES: LazyLock<MultiRow> = LazyLock::new(|| {
         &format!("({}, 1, {})", ["?"; 31].join(", "), ["?"; 8].join(", ")),
     )
 });
-static UNITS: LazyLock<MultiRow> = LazyLock::new(|| {
-    MultiRow::new(
-        "case_units (case_id, unit_key, role, part, status)",
-        "(?, ?, ?, ?, ?)",
-    )
-});
+static UNITS: LazyLock<MultiRow> =
+    LazyLock::new(|| MultiRow::of("case_units (case_id, unit_key, role, part, status)"));
 static PARTIES: LazyLock<MultiRow> = LazyLock::new(|| {
-    MultiRow::new(
+    MultiRow::of(
         "case_parties (case_id, role, name, phone_enc, phone_hash, phone_mask, id_number_enc, id_number_hash, \
          id_number_mask, resident_id)",
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
 });
 static EVENTS: LazyLock<MultiRow> = LazyLock::new(|| {
-    MultiRow::new(
-        "case_events (case_id, name, from_status, to_status, actor, at, detail)",
-        "(?, ?, ?, ?, ?, ?, ?)",
-    )
+    MultiRow::of("case_events (case_id, name, from_status, to_status, actor, at, detail)")
 });
-static AUDIT: LazyLock<MultiRow> = LazyLock::new(|| {
-    MultiRow::new(
-        "audit_log (at, actor, action, object, result, source, detail)",
-        "(?, ?, ?, ?, ?, ?, ?)",
-    )
-});
+static AUDIT: LazyLock<MultiRow> =
+    LazyLock::new(|| MultiRow::of("audit_log (at, actor, action, object, result, source, detail)"));
 
 /// A case's values that are not fields of the job as they are: times in sqlx's text form, the tags as one
 /// text, the event's and the audit's details as JSON text.
