@@ -68,6 +68,9 @@ pub struct IntakeReport {
     pub client_cpu: Option<f64>,
     /// The server process's CPU time over the run ÷ wall time (PostgreSQL's own processes not included).
     pub server_cpu: Option<f64>,
+    /// On PostgreSQL, the CPU time of this machine's `postgres` processes over the run ÷ wall time (they share
+    /// the cores with the server and the clients); `None` on SQLite or when PostgreSQL runs elsewhere.
+    pub database_cpu: Option<f64>,
 }
 
 impl IntakeReport {
@@ -247,7 +250,7 @@ async fn run_backend(
 
     eprintln!("cases on {name}: intake over HTTP …");
     let server = binary.serve("serve-intake.log").await?;
-    let intake = run_logged(&server, intake(&server, &fixture, options)).await;
+    let intake = run_logged(&server, intake(&server, &fixture, backend, options)).await;
     server.stop().await?;
     let intake = intake?;
     if options.intake_only {
@@ -410,6 +413,7 @@ async fn post_case(
 async fn intake(
     server: &Server,
     fixture: &Fixture,
+    backend: Backend,
     options: &CasesOptions,
 ) -> anyhow::Result<IntakeReport> {
     let clients = options.clients.max(1);
@@ -433,7 +437,12 @@ async fn intake(
     let claimed = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let deadline = started + options.intake_time;
+    let database_cpu_time = || match backend {
+        Backend::Postgres => proc::cpu_time_of_command("postgres"),
+        Backend::Sqlite => None,
+    };
     let (cpu_before, server_before) = (proc::own_cpu_time(), server.cpu_time());
+    let database_before = database_cpu_time();
     let mut workers = Vec::with_capacity(clients);
     for (k, token) in tokens.into_iter().enumerate() {
         let (claimed, fixture, url) = (claimed.clone(), fixture.clone(), url.clone());
@@ -481,6 +490,7 @@ async fn intake(
         latency: latency_of(latencies),
         client_cpu: per_wall(cpu_before, proc::own_cpu_time()),
         server_cpu: per_wall(server_before, server.cpu_time()),
+        database_cpu: per_wall(database_before, database_cpu_time()),
     })
 }
 

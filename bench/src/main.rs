@@ -350,12 +350,15 @@ fn print_cases(r: &cases::BackendReport, cores: usize) {
         "stopped at the count"
     };
     println!(
-        "  {} registered, {} errors in {:.1} s ({stop}); client CPU {} (the bench process), server CPU {}{}",
+        "  {} registered, {} errors in {:.1} s ({stop}); client CPU {} (the bench process), server CPU {}{}{}",
         group(i.ok as u64),
         group(i.errors as u64),
         i.secs,
         cpu(i.client_cpu),
         cpu(i.server_cpu),
+        i.database_cpu
+            .map(|c| format!(", PostgreSQL's processes on this machine {c:.2} cores"))
+            .unwrap_or_default(),
         i.first_error
             .as_ref()
             .map(|e| format!("; first error: {e}"))

@@ -264,6 +264,33 @@ pub fn own_cpu_time() -> Option<Duration> {
     cpu_time("/proc/self/stat")
 }
 
+/// The CPU time so far of every process on this machine whose command is `command` (for `postgres`: the
+/// postmaster, its background processes and one backend per connection); `None` when there is none. A
+/// backend that ends between two readings takes its time with it, so a difference is a lower bound.
+pub fn cpu_time_of_command(command: &str) -> Option<Duration> {
+    let wanted = format!("({command})");
+    let mut total = Duration::ZERO;
+    let mut found = false;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let path = entry.path().join("stat");
+        let Ok(stat) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if stat.split_whitespace().nth(1) != Some(wanted.as_str()) {
+            continue;
+        }
+        if let Some(time) = cpu_time(&path.to_string_lossy()) {
+            total += time;
+            found = true;
+        }
+    }
+    found.then_some(total)
+}
+
 /// A process's memory from /proc/PID/status, in KiB.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Memory {
@@ -318,5 +345,24 @@ mod tests {
         let memory = Memory::of(std::process::id()).expect("memory");
         assert!(memory.vm_rss_kib >= memory.rss_anon_kib);
         assert!(memory.rss_anon_kib > 0);
+    }
+
+    #[test]
+    fn sums_the_cpu_of_processes_by_command() {
+        if !Path::new("/proc/self/stat").exists() {
+            return;
+        }
+        // Burn a little CPU so this process has some to count.
+        let mut x = 0u64;
+        for i in 0..20_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        assert_ne!(x, 1);
+        let stat = std::fs::read_to_string("/proc/self/stat").expect("stat");
+        let command = &stat[stat.find('(').expect("(") + 1..stat.rfind(')').expect(")")];
+        let own = own_cpu_time().expect("own");
+        let all = cpu_time_of_command(command).expect("this process is one of them");
+        assert!(all >= own, "{all:?} < {own:?}");
+        assert_eq!(cpu_time_of_command("no-such-command-here"), None);
     }
 }
