@@ -249,7 +249,16 @@ fn free_port() -> anyhow::Result<u16> {
 
 /// User + system CPU time from a `/proc/…/stat` file (Linux; `None` elsewhere).
 fn cpu_time(stat_path: &str) -> Option<Duration> {
-    let stat = std::fs::read_to_string(stat_path).ok()?;
+    cpu_time_in(&std::fs::read_to_string(stat_path).ok()?)
+}
+
+/// The command name in a `/proc/…/stat` text: between the first `(` and the last `)` (it may hold spaces).
+fn command_in(stat: &str) -> Option<&str> {
+    stat.get(stat.find('(')? + 1..stat.rfind(')')?)
+}
+
+/// User + system CPU time from a `/proc/…/stat` text.
+fn cpu_time_in(stat: &str) -> Option<Duration> {
     // After the command name (in parentheses, may hold spaces) come state (field 3) …; utime is field 14 and
     // stime field 15, in clock ticks (USER_HZ, 100 on Linux).
     let rest = &stat[stat.rfind(')')? + 1..];
@@ -268,27 +277,28 @@ pub fn own_cpu_time() -> Option<Duration> {
 /// postmaster, its background processes and one backend per connection); `None` when there is none. A
 /// backend that ends between two readings takes its time with it, so a difference is a lower bound.
 pub fn cpu_time_of_command(command: &str) -> Option<Duration> {
-    let wanted = format!("({command})");
-    let mut total = Duration::ZERO;
-    let mut found = false;
+    let mut total = None;
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let name = entry.file_name();
-        if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+        // Processes only (not `self` or `thread-self`, which would count one twice); one may end before it
+        // is read.
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
             continue;
         }
-        let path = entry.path().join("stat");
-        let Ok(stat) = std::fs::read_to_string(&path) else {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
             continue;
         };
-        if stat.split_whitespace().nth(1) != Some(wanted.as_str()) {
-            continue;
-        }
-        if let Some(time) = cpu_time(&path.to_string_lossy()) {
-            total += time;
-            found = true;
+        if command_in(&stat) == Some(command)
+            && let Some(time) = cpu_time_in(&stat)
+        {
+            *total.get_or_insert(Duration::ZERO) += time;
         }
     }
-    found.then_some(total)
+    total
 }
 
 /// A process's memory from /proc/PID/status, in KiB.
@@ -359,7 +369,7 @@ mod tests {
         }
         assert_ne!(x, 1);
         let stat = std::fs::read_to_string("/proc/self/stat").expect("stat");
-        let command = &stat[stat.find('(').expect("(") + 1..stat.rfind(')').expect(")")];
+        let command = command_in(&stat).expect("the command");
         let own = own_cpu_time().expect("own");
         let all = cpu_time_of_command(command).expect("this process is one of them");
         assert!(all >= own, "{all:?} < {own:?}");
