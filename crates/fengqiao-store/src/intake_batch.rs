@@ -17,8 +17,9 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::config::DbConfig;
 use rusqlite::types::Null;
-use rusqlite::{Connection, ToSql, params};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
 use crate::common::micros;
 use crate::writer::CreateUnit;
@@ -98,7 +99,7 @@ static BATCH_ROLLUP: LazyLock<Vec<String>> = LazyLock::new(|| {
                 .map(|n| format!("{n} = {n} + excluded.{n}"))
                 .collect();
             sql.push(format!(
-                "INSERT INTO {table} ({key}, owner_path, path, {}) SELECT {}, c.owner_path, c.path, {} \
+                "INSERT OR ROLLBACK INTO {table} ({key}, owner_path, path, {}) SELECT {}, c.owner_path, c.path, {} \
                  FROM cases c WHERE c.id > (SELECT after_id FROM rollup_by_batch){only} GROUP BY 1, 2, 3 \
                  ON CONFLICT ({key}, owner_path, path) DO UPDATE SET {}",
                 names.join(", "),
@@ -117,10 +118,20 @@ pub(crate) fn sqlite_time(at: DateTime<Utc>) -> String {
     micros(at).to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
 
-/// Opens the writer's own connection to the database file, set up like the pool's (WAL, foreign keys, the
-/// busy timeout, the memory map) and like the writer's: commits that do not sync (`synchronous = NORMAL`,
-/// the syncer makes them durable) nor checkpoint (the writer does that after answering), a 32 MiB page cache
-/// for the index pages it keeps changing, and the statement journal in memory.
+/// Opens the writer's own connection to the database file, set up like the pool's (WAL, the busy timeout, the
+/// memory map) and like the writer's: commits that do not sync (`synchronous = NORMAL`, the syncer makes them
+/// durable) nor checkpoint (the writer does that after answering), a 32 MiB page cache for the index pages it
+/// keeps changing, and the statement journal in memory.
+///
+/// It runs only the statements of this module, which never need a statement journal: any error rolls the
+/// whole transaction back (their conflicts are `OR ROLLBACK`). SQLite keeps one anyway, a copy of every page a
+/// statement changes, for a multi-row insert that may fail halfway: one that checks a foreign key or fires a
+/// trigger. So this connection enforces neither:
+/// - foreign keys: the rows hang off the cases inserted in the same transaction, and what they name outside
+///   the batch (regions, categories, residents, which nothing deletes) is checked once per batch
+///   (`references_exist`);
+/// - triggers: the only one an insert here would fire is the rollup's on `cases`, which skips the batch's
+///   cases anyway (the batch writes its rollup itself, `BATCH_ROLLUP`).
 pub(crate) fn open(file: &std::path::Path) -> StoreResult<Connection> {
     let connection = Connection::open(file).map_err(failed)?;
     connection
@@ -128,7 +139,7 @@ pub(crate) fn open(file: &std::path::Path) -> StoreResult<Connection> {
         .map_err(failed)?;
     connection
         .execute_batch(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; \
+            "PRAGMA foreign_keys = OFF; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; \
              PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 2147418112;",
         )
         .map_err(failed)?;
@@ -140,6 +151,9 @@ pub(crate) fn open(file: &std::path::Path) -> StoreResult<Connection> {
             "the SQLite writer's connection: the database is in journal mode {mode}, not WAL"
         )));
     }
+    connection
+        .set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)
+        .map_err(failed)?;
     connection.set_prepared_statement_cache_capacity(64);
     Ok(connection)
 }
@@ -147,6 +161,56 @@ pub(crate) fn open(file: &std::path::Path) -> StoreResult<Connection> {
 /// Copies the WAL back into the database (a passive checkpoint) on the writer's connection.
 pub(crate) fn checkpoint(connection: &Connection) -> rusqlite::Result<()> {
     connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+}
+
+/// Checks, once per distinct value, that what the batch's rows name outside it exists: the cases' regions and
+/// categories and the parties' residents (this connection does not enforce foreign keys, see `open`). An
+/// error leaves the batch to the units one by one, where the missing one fails alone.
+fn references_exist(conn: &Connection, jobs: &[&CreateJob]) -> StoreResult<()> {
+    let mut regions: Vec<&str> = Vec::new();
+    let mut categories: Vec<&str> = Vec::new();
+    let mut residents: Vec<i64> = Vec::new();
+    for job in jobs {
+        let case = &job.case;
+        regions.push(&case.region_code);
+        categories.extend(case.columns.category_code.as_deref());
+        residents.extend(case.parties.iter().filter_map(|p| p.resident_id));
+    }
+    regions.sort_unstable();
+    regions.dedup();
+    categories.sort_unstable();
+    categories.dedup();
+    residents.sort_unstable();
+    residents.dedup();
+    let exists = |sql: &str, value: &dyn ToSql, what: String| -> StoreResult<()> {
+        let found = conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.query_row([value], |_| Ok(())).optional())
+            .map_err(failed)?;
+        found.ok_or(StoreError::MissingReference(what))
+    };
+    for code in regions {
+        exists(
+            "SELECT 1 FROM regions WHERE code = ?1",
+            &code,
+            format!("region {code}"),
+        )?;
+    }
+    for code in categories {
+        exists(
+            "SELECT 1 FROM categories WHERE code = ?1",
+            &code,
+            format!("category {code}"),
+        )?;
+    }
+    for id in residents {
+        exists(
+            "SELECT 1 FROM residents WHERE id = ?1",
+            &id,
+            format!("resident {id}"),
+        )?;
+    }
+    Ok(())
 }
 
 /// Rolls back whatever transaction the connection has open.
@@ -204,11 +268,12 @@ pub(crate) fn create_batch(
     conn.prepare_cached("BEGIN IMMEDIATE")
         .and_then(|mut s| s.execute([]))
         .map_err(failed)?;
+    references_exist(conn, jobs)?;
     let mut next_seq: HashMap<&str, i64> = HashMap::new();
     {
         let mut number = conn
             .prepare_cached(
-                "INSERT INTO case_numbers (prefix, last) VALUES (?1, ?2) ON CONFLICT (prefix) \
+                "INSERT OR ROLLBACK INTO case_numbers (prefix, last) VALUES (?1, ?2) ON CONFLICT (prefix) \
                  DO UPDATE SET last = case_numbers.last + excluded.last RETURNING last",
             )
             .map_err(failed)?;
@@ -224,7 +289,7 @@ pub(crate) fn create_batch(
     {
         let mut claim = conn
             .prepare_cached(
-                "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES (?1, ?2, ?3, ?4) \
+                "INSERT OR ROLLBACK INTO idempotency_keys (scope, key, request_hash, created_at) VALUES (?1, ?2, ?3, ?4) \
                  ON CONFLICT (scope, key) DO NOTHING",
             )
             .map_err(failed)?;
@@ -246,7 +311,7 @@ pub(crate) fn create_batch(
 
     // The rollup once for the batch (below) instead of the insert trigger's four statements per case.
     conn.prepare_cached(
-        "INSERT INTO rollup_by_batch (id, after_id) SELECT 1, COALESCE(MAX(id), 0) FROM cases",
+        "INSERT OR ROLLBACK INTO rollup_by_batch (id, after_id) SELECT 1, COALESCE(MAX(id), 0) FROM cases",
     )
     .and_then(|mut s| s.execute([]))
     .map_err(failed)?;
@@ -326,7 +391,10 @@ impl MultiRow {
             .map(|&n| {
                 (
                     n,
-                    format!("INSERT INTO {into} VALUES {}", vec![row; n].join(", ")),
+                    format!(
+                        "INSERT OR ROLLBACK INTO {into} VALUES {}",
+                        vec![row; n].join(", ")
+                    ),
                 )
             })
             .collect();
@@ -562,7 +630,7 @@ fn insert_cases(
     for ((i, _), id) in written.iter().zip(&ids) {
         if let Some(key) = &jobs[*i].idempotency {
             conn.prepare_cached(
-                "UPDATE idempotency_keys SET case_id = ?1 WHERE scope = ?2 AND key = ?3",
+                "UPDATE OR ROLLBACK idempotency_keys SET case_id = ?1 WHERE scope = ?2 AND key = ?3",
             )
             .and_then(|mut statement| statement.execute(params![id, key.scope, key.key]))
             .map_err(failed)?;
