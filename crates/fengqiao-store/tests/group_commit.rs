@@ -93,6 +93,65 @@ async fn a_failing_unit_rolls_back_alone_and_the_rest_commit()
     Ok(())
 }
 
+/// A batch that breaks a constraint while it writes (here the case number, after the counter was set back
+/// behind the cases already numbered) is rolled back whole by SQLite itself (its statements are `OR ROLLBACK`):
+/// its unit then fails one by one, nothing of it stays, and the writer goes on committing batches together.
+#[tokio::test]
+async fn a_batch_rolled_back_by_a_constraint_leaves_nothing_and_the_writer_going()
+-> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let store = province_store(&Store::sqlite_url_in(dir.path())).await?;
+    for i in 0..3 {
+        store.create_case(&new_case(i, None), None, &[]).await?;
+    }
+    let counter = |last: i64| -> Result<(), Box<dyn std::error::Error>> {
+        let db = rusqlite::Connection::open(dir.path().join("fengqiao.db"))?;
+        db.busy_timeout(std::time::Duration::from_secs(10))?;
+        db.execute("UPDATE case_numbers SET last = ?1", [last])?;
+        Ok(())
+    };
+    let counts = || store.group_commit_counts().ok_or("SQLite has a writer");
+    counter(1)?;
+    let before = counts()?;
+    let refused = store.create_case(&new_case(3, None), None, &[]).await;
+    assert!(refused.is_err(), "a taken number is refused: {refused:?}");
+    let after = counts()?;
+    assert_eq!(
+        (after.together, after.one_by_one),
+        (before.together, before.one_by_one + 1),
+        "the batch failed together, then its unit alone"
+    );
+    let everything = CaseVisibility {
+        path_prefixes: vec!["/".into()],
+        units: Vec::new(),
+    };
+    let page = Page {
+        offset: 0,
+        limit: 100,
+    };
+    let listed = store
+        .list_cases(&everything, &CaseFilter::default(), page)
+        .await?;
+    assert_eq!(listed.total, 3, "nothing of the refused case stays");
+
+    counter(3)?;
+    let Ok(CreateOutcome::Created(record)) = store.create_case(&new_case(4, None), None, &[]).await
+    else {
+        panic!("the next registration commits");
+    };
+    answered_with_its_own_case(&store, &record).await?;
+    assert_eq!(
+        counts()?.together,
+        after.together + 1,
+        "and is written together"
+    );
+    let listed = store
+        .list_cases(&everything, &CaseFilter::default(), page)
+        .await?;
+    assert_eq!(listed.total, 4);
+    Ok(())
+}
+
 /// The local day the test cases are registered on (2026-11-23, UTC+8).
 fn day_of_registration() -> (chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
     let at = |d| {
