@@ -12,8 +12,8 @@ use crate::{App, AppError, AppResult};
 use fengqiao_domain::access::{Permission, Role};
 use fengqiao_domain::calendar::local_date;
 use fengqiao_domain::case::{
-    Case, CaseActor, CaseError, CaseKind, Channel, Command, FollowUpOutcome, ReturnRuling, Status,
-    Unit, Urgency,
+    Case, CaseActor, CaseError, CaseKind, Channel, Command, ExtensionRequest, FollowUpOutcome,
+    ReturnRuling, Status, Unit, Urgency,
 };
 use fengqiao_domain::codes::{GridCode, RegionCode, RegionLevel, Scope};
 use fengqiao_domain::error::FieldError;
@@ -487,9 +487,16 @@ fn party_view(p: fengqiao_store::PartyRecord) -> PartyView {
 }
 
 /// A case as shown: personal numbers masked, also inside free text.
+/// The one field of a case's lifecycle state (`Case`, kept as JSON) that its view shows: read alone, the rest
+/// of the state is skipped rather than built.
+#[derive(Deserialize)]
+struct PendingExtension {
+    pending_extension: Option<ExtensionRequest>,
+}
+
 fn view_of(record: CaseRecord, units: Vec<CaseUnitRecord>, parties: Vec<PartyView>) -> CaseView {
     {
-        let state: Option<Case> = serde_json::from_str(&record.state).ok();
+        let state: Option<PendingExtension> = serde_json::from_str(&record.state).ok();
         CaseView {
             id: record.id,
             number: record.number,

@@ -3,7 +3,7 @@
 //! Imported from CSV or XLSX with the header of `data/catalog.csv`; empty cells inherit from the parent,
 //! and the store keeps each category's effective values.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 use crate::access::Actor;
@@ -60,7 +60,7 @@ pub struct Category {
 
 impl Category {
     pub fn from_record(record: &CategoryRecord) -> AppResult<Category> {
-        let mut limits: CaseLimits = serde_json::from_value(record.limits.clone())
+        let mut limits = CaseLimits::deserialize(&record.limits)
             .map_err(|e| AppError::Internal(format!("category {} limits: {e}", record.code)))?;
         limits.pausable = record.pausable;
         let department = |level: &str| {

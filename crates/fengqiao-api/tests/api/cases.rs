@@ -218,7 +218,15 @@ async fn a_dispute_walks_the_whole_path_from_walk_in_to_archive() -> TestResult 
 
         // Extension: requested, approved; the handling deadline moves later.
         let before = case["handling_due"].as_str().unwrap().to_string();
-        s.act(&t.justice, id, json!({ "action": "request_extension", "working_days": 3, "reason": "需等待物业提供监控" })).await;
+        let case = s.act(&t.justice, id, json!({ "action": "request_extension", "working_days": 3, "reason": "需等待物业提供监控" })).await;
+        assert_eq!(
+            (
+                &case["pending_extension"]["working_days"],
+                &case["pending_extension"]["reason"]
+            ),
+            (&json!(3), &json!("需等待物业提供监控")),
+            "{backend}: the request waits for the center: {case}"
+        );
         let case = s
             .act(
                 &t.dispatcher,
@@ -229,6 +237,10 @@ async fn a_dispute_walks_the_whole_path_from_walk_in_to_archive() -> TestResult 
         assert!(
             case["handling_due"].as_str().unwrap() > before.as_str(),
             "{backend}: extended"
+        );
+        assert!(
+            case["pending_extension"].is_null(),
+            "{backend}: decided: {case}"
         );
 
         // Escalation to the county, and delegation back down to the town.
