@@ -486,7 +486,6 @@ fn party_view(p: fengqiao_store::PartyRecord) -> PartyView {
     }
 }
 
-/// A case as shown: personal numbers masked, also inside free text.
 /// The one field of a case's lifecycle state (`Case`, kept as JSON) that its view shows: read alone, the rest
 /// of the state is skipped rather than built.
 #[derive(Deserialize)]
@@ -494,6 +493,7 @@ struct PendingExtension {
     pending_extension: Option<ExtensionRequest>,
 }
 
+/// A case as shown: personal numbers masked, also inside free text.
 fn view_of(record: CaseRecord, units: Vec<CaseUnitRecord>, parties: Vec<PartyView>) -> CaseView {
     {
         let state: Option<PendingExtension> = serde_json::from_str(&record.state).ok();
