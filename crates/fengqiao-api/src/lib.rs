@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod json_body;
 pub mod routes;
 pub mod wire;
 

@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use crate::ApiState;
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::json_body::JsonBody;
 use crate::routes::auth::Source;
 use crate::wire::{CaseOut, Paged, Paging};
 use fengqiao_app::cases::{ActionInput, CaseInput, Registered, Registrant};
@@ -48,7 +49,7 @@ pub struct RegisteredOut {
     pub receipt: String,
 }
 
-fn registered_out(registered: Registered) -> (StatusCode, Json<RegisteredOut>) {
+fn registered_out(registered: Registered) -> (StatusCode, JsonBody<RegisteredOut>) {
     let status = if registered.replayed {
         StatusCode::OK
     } else {
@@ -67,7 +68,7 @@ fn registered_out(registered: Registered) -> (StatusCode, Json<RegisteredOut>) {
     );
     (
         status,
-        Json(RegisteredOut {
+        JsonBody(RegisteredOut {
             case: registered.case.into(),
             tracking_secret: registered.tracking_secret,
             replayed: registered.replayed,
@@ -94,7 +95,7 @@ async fn register_case(
     Authenticated(actor): Authenticated,
     headers: HeaderMap,
     Json(input): Json<CaseInput>,
-) -> ApiResult<(StatusCode, Json<RegisteredOut>)> {
+) -> ApiResult<(StatusCode, JsonBody<RegisteredOut>)> {
     let key = idempotency_key(&headers);
     let registered = state
         .app
@@ -161,12 +162,12 @@ async fn list_cases(
     Authenticated(actor): Authenticated,
     Query(query): Query<CaseQuery>,
     Query(paging): Query<Paging>,
-) -> ApiResult<Json<Paged<CaseOut>>> {
+) -> ApiResult<JsonBody<Paged<CaseOut>>> {
     let page = state
         .app
         .case_list(&actor, &query.list_query(), paging.page())
         .await?;
-    Ok(Json(Paged {
+    Ok(JsonBody(Paged {
         items: page.items.into_iter().map(CaseOut::from).collect(),
         total: page.total,
     }))
@@ -212,8 +213,8 @@ async fn get_case(
     State(state): State<ApiState>,
     Authenticated(actor): Authenticated,
     Path(id): Path<i64>,
-) -> ApiResult<Json<CaseOut>> {
-    Ok(Json(state.app.case(&actor, id).await?.into()))
+) -> ApiResult<JsonBody<CaseOut>> {
+    Ok(JsonBody(state.app.case(&actor, id).await?.into()))
 }
 
 /// The case's timeline: every step with its actor, time and detail.
@@ -252,7 +253,7 @@ async fn act(
     Path(id): Path<i64>,
     Query(query): Query<ActQuery>,
     body: Bytes,
-) -> ApiResult<Json<CaseOut>> {
+) -> ApiResult<JsonBody<CaseOut>> {
     let input: ActionInput = serde_json::from_slice(&body).map_err(|e| {
         ApiError::field(
             "action",
@@ -261,7 +262,7 @@ async fn act(
             &format!("unrecognised action: {e}"),
         )
     })?;
-    Ok(Json(
+    Ok(JsonBody(
         state
             .app
             .act(&actor, id, &input, query.expected_version)
@@ -376,7 +377,7 @@ async fn duplicates(
     State(state): State<ApiState>,
     Authenticated(actor): Authenticated,
     Query(q): Query<DuplicateQuery>,
-) -> ApiResult<Json<Vec<CaseOut>>> {
+) -> ApiResult<JsonBody<Vec<CaseOut>>> {
     let found = state
         .app
         .possible_duplicates(
@@ -387,7 +388,7 @@ async fn duplicates(
             q.id_number.as_deref(),
         )
         .await?;
-    Ok(Json(found.into_iter().map(CaseOut::from).collect()))
+    Ok(JsonBody(found.into_iter().map(CaseOut::from).collect()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -451,7 +452,7 @@ async fn public_register(
     Source(source): Source,
     headers: HeaderMap,
     Json(input): Json<CaseInput>,
-) -> ApiResult<(StatusCode, Json<RegisteredOut>)> {
+) -> ApiResult<(StatusCode, JsonBody<RegisteredOut>)> {
     let device_id = headers
         .get("x-device-id")
         .and_then(|v| v.to_str().ok())
