@@ -10,6 +10,16 @@ use std::path::PathBuf;
 
 use config::{Config, Overrides};
 
+/// mimalloc instead of glibc's malloc, for the Rust code and, through the `override` feature (mimalloc's own
+/// `malloc`, `free` and the rest, which glibc lets a program supply), for the C linked in: SQLite above all.
+///
+/// The request threads spent over a quarter of their time in glibc's malloc and free, much of it consolidating
+/// its free lists whenever a kilobyte or more was asked for (buffers, rows); SQLite's writer spent a tenth.
+/// Interleaved intake runs on two cores, 5 rounds: 5,060/s mean with glibc, 5,488/s with mimalloc, better in
+/// every round.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Fengqiao (枫桥): one window takes it in, one network moves it, one stop solves it.
 #[derive(Debug, Parser)]
 #[command(name = "fengqiao", version, about)]
