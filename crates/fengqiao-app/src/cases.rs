@@ -2165,8 +2165,8 @@ pub(crate) fn columns_of(
     })
 }
 
-/// The case's state as the JSON its row keeps, written into room for a typical case at once (one to three
-/// kilobytes) instead of a buffer grown from nothing by copying.
+/// The case's state as the JSON its row keeps, written into 2 KiB reserved at once instead of a buffer grown
+/// from nothing by copying (larger states grow from there).
 fn state_json(state: &Case) -> AppResult<String> {
     let mut json = Vec::with_capacity(2048);
     serde_json::to_writer(&mut json, state).map_err(|e| AppError::Internal(e.to_string()))?;
