@@ -18,6 +18,13 @@ use fengqiao_store::{CaseSearchFields, CaseUnitRecord};
 /// commits after later ones.
 const LOOK_BACK: chrono::Duration = chrono::Duration::seconds(5);
 
+/// How many changed cases a poll reads at a time.
+const PAGE: usize = 2000;
+
+/// The most documents indexed in one commit: a poll commits once for everything that changed since the
+/// previous one, a rebuild (or a poll after a long stop) once for each this many.
+const DOCS_PER_COMMIT: usize = 10_000;
+
 /// Where the indexer has got to, and what it indexed within the look-back window (so a case is not indexed
 /// again unless it changed again).
 #[derive(Debug, Clone)]
@@ -110,6 +117,19 @@ impl App {
         &self,
         cursor: Option<SearchCursor>,
     ) -> AppResult<(SearchCursor, usize)> {
+        self.index_changes_paged(cursor, PAGE, DOCS_PER_COMMIT)
+            .await
+    }
+
+    /// [`App::index_changes`], reading `page` changed cases at a time and committing at least every
+    /// `per_commit` documents (tests use small sizes to go through several pages and commits).
+    #[doc(hidden)]
+    pub async fn index_changes_paged(
+        &self,
+        cursor: Option<SearchCursor>,
+        page: usize,
+        per_commit: usize,
+    ) -> AppResult<(SearchCursor, usize)> {
         let beginning = DateTime::<Utc>::UNIX_EPOCH;
         let mut cursor = cursor.unwrap_or_else(|| SearchCursor::at(beginning, 0));
         let polled_at = self.now();
@@ -135,12 +155,15 @@ impl App {
             }
         }
         let mut total = 0;
+        // The pages read are indexed together: one commit (one new segment per indexing thread, to be
+        // merged later) for all that changed since the last poll, not one per page.
+        let mut pending: Vec<SearchDoc> = Vec::new();
         loop {
             let changed = self
                 .store
-                .changed_case_versions(after, after_id, 2000)
+                .changed_case_versions(after, after_id, page.max(1) as i64)
                 .await?;
-            let full = changed.len() == 2000;
+            let full = changed.len() >= page.max(1);
             let Some(&(last_id, _, last_at)) = changed.last() else {
                 break;
             };
@@ -161,25 +184,28 @@ impl App {
             let fresh = self.store.search_fields_of_cases(&ids).await?;
             let mut units = self.store.units_of_cases(&ids).await?;
             let mut texts = self.store.texts_of_cases(&ids).await?;
-            let mut docs = Vec::with_capacity(fresh.len());
+            total += fresh.len();
             for record in fresh {
                 cursor
                     .recent
                     .insert(record.id, (record.version, record.updated_at));
                 let case_units = units.remove(&record.id).unwrap_or_default();
-                docs.push(doc(
+                pending.push(doc(
                     &record,
                     &case_units,
                     texts.remove(&record.id).unwrap_or_default(),
                 ));
             }
-            total += docs.len();
-            if !docs.is_empty() {
+            if pending.len() >= per_commit {
+                let docs = std::mem::take(&mut pending);
                 self.blocking(move |index| index.upsert(&docs)).await?;
             }
             if !full || !progress {
                 break;
             }
+        }
+        if !pending.is_empty() {
+            self.blocking(move |index| index.upsert(&pending)).await?;
         }
         // Forget what fell out of the look-back window.
         let horizon = cursor

@@ -1046,6 +1046,42 @@ async fn chinese_search_finds_words_inside_text_within_scope() -> TestResult {
 }
 
 #[tokio::test]
+async fn a_poll_indexes_every_page_of_changes_once() -> TestResult {
+    for backend in backends() {
+        let s = Server::start(backend).await;
+        let t = staff(&s).await;
+        for n in 0..7 {
+            let mut case = request("livelihood.water_supply");
+            case["title"] = json!(format!("{n}号楼井盖"));
+            case["description"] = json!("井盖松动，夜间行人易绊倒");
+            register(&s, &t.clerk, case).await;
+        }
+        // Pages of 2 and a commit once 3 are pending: four pages, two commits (after the second page and
+        // after the last one).
+        let (cursor, indexed) = s.app.index_changes_paged(None, 2, 3).await?;
+        assert_eq!(indexed, 7, "{backend}");
+        // An eighth case, and pages that end full (the poll's last page read is empty).
+        let mut case = request("livelihood.water_supply");
+        case["title"] = json!("7号楼井盖");
+        case["description"] = json!("井盖松动，夜间行人易绊倒");
+        register(&s, &t.clerk, case).await;
+        let (cursor, indexed) = s.app.index_changes_paged(Some(cursor), 1, 5).await?;
+        assert_eq!(indexed, 1, "{backend}");
+        let (status, found) = s.get(&t.dispatcher, "/api/v1/cases?q=井盖").await;
+        assert_eq!(status, StatusCode::OK, "{backend}: {found}");
+        assert_eq!(found["total"], 8, "{backend}: every page is searchable");
+        assert_eq!(
+            titles(&found),
+            (0..8).map(|n| format!("{n}号楼井盖")).collect(),
+            "{backend}"
+        );
+        let (_, again) = s.app.index_changes_paged(Some(cursor), 2, 3).await?;
+        assert_eq!(again, 0, "{backend}: nothing is indexed twice");
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_change_that_commits_after_later_ones_is_still_indexed() -> TestResult {
     for backend in backends() {
         let s = Server::start(backend).await;
