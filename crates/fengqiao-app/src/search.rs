@@ -158,12 +158,13 @@ impl App {
         // The pages read are indexed together: one commit (one new segment per indexing thread, to be
         // merged later) for all that changed since the last poll, not one per page.
         let mut pending: Vec<SearchDoc> = Vec::new();
+        let page = page.max(1);
         loop {
             let changed = self
                 .store
-                .changed_case_versions(after, after_id, page.max(1) as i64)
+                .changed_case_versions(after, after_id, page as i64)
                 .await?;
-            let full = changed.len() >= page.max(1);
+            let full = changed.len() == page;
             let Some(&(last_id, _, last_at)) = changed.last() else {
                 break;
             };
